@@ -1,0 +1,102 @@
+/// One duplicate found: what the website needs to ask "are you sure?".
+public struct Alert: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable {
+        case cart, order
+    }
+
+    public var customerID: String
+    public var sku: String
+    public var title: String?
+    public var trigger: Kind
+    /// The cart event's id, or the new order's `order_id`.
+    public var triggerID: String
+    public var match: Kind
+    /// Units in the matched cart line (before the triggering add) or in the matched order.
+    public var quantity: Int
+    /// For `match == .order`.
+    public var orderID: String?
+    public var orderPlacedAt: Int64?
+    public var orderStatus: OrderStatus?
+    /// For `match == .cart`: when the cart line was created.
+    public var addedAt: Int64?
+
+    public init(customerID: String, sku: String, title: String?, trigger: Kind, triggerID: String, match: Kind,
+                quantity: Int, orderID: String? = nil, orderPlacedAt: Int64? = nil, orderStatus: OrderStatus? = nil,
+                addedAt: Int64? = nil) {
+        self.customerID = customerID
+        self.sku = sku
+        self.title = title
+        self.trigger = trigger
+        self.triggerID = triggerID
+        self.match = match
+        self.quantity = quantity
+        self.orderID = orderID
+        self.orderPlacedAt = orderPlacedAt
+        self.orderStatus = orderStatus
+        self.addedAt = addedAt
+    }
+
+    /// Stable across re-processing: the same customer, trigger, SKU and match give the same id,
+    /// so a consumer can de-duplicate. 128 bits of FNV-1a, hex.
+    public var alertID: String {
+        var bytes: [UInt8] = []
+        for part in [customerID, trigger.rawValue, triggerID, sku, match.rawValue] {
+            bytes.append(contentsOf: part.utf8)
+            bytes.append(0)
+        }
+        return Self.hex(Self.fnv1a(bytes, basis: 0xcbf2_9ce4_8422_2325))
+            + Self.hex(Self.fnv1a(bytes, basis: 0x84222325_cbf29ce4))
+    }
+
+    /// One plain sentence a website can show as it is.
+    public var message: String {
+        let name = (title?.isEmpty == false ? title : nil) ?? sku
+        switch match {
+        case .order:
+            let date = orderPlacedAt.map { EventTime.isoDate(milliseconds: $0) } ?? "an earlier date"
+            let order = orderID ?? "?"
+            let status = orderStatus?.rawValue ?? "unknown"
+            return "You already ordered \(quantity) × \(name) on \(date) (order \(order), \(status))."
+        case .cart:
+            let date = addedAt.map { EventTime.isoDate(milliseconds: $0) } ?? "earlier"
+            return "You already have \(quantity) × \(name) in your cart since \(date)."
+        }
+    }
+
+    /// The stream entry fields, in a stable order. `detectedAt` is wall-clock ms.
+    public func fields(detectedAt: Int64) -> [(String, String)] {
+        var out: [(String, String)] = [
+            ("alert_id", alertID), ("customer_id", customerID), ("sku", sku),
+        ]
+        if let title, !title.isEmpty { out.append(("title", title)) }
+        out += [
+            ("trigger", trigger.rawValue), ("trigger_id", triggerID),
+            ("match", match.rawValue), ("quantity", String(quantity)),
+        ]
+        switch match {
+        case .order:
+            if let orderID { out.append(("order_id", orderID)) }
+            if let orderPlacedAt { out.append(("order_date", EventTime.iso8601(milliseconds: orderPlacedAt))) }
+            if let orderStatus { out.append(("order_status", orderStatus.rawValue)) }
+        case .cart:
+            if let addedAt { out.append(("added_at", EventTime.iso8601(milliseconds: addedAt))) }
+        }
+        out.append(("detected_at", EventTime.iso8601(milliseconds: detectedAt)))
+        out.append(("message", message))
+        return out
+    }
+
+    private static func fnv1a(_ bytes: [UInt8], basis: UInt64) -> UInt64 {
+        var hash = basis
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01B3
+        }
+        return hash
+    }
+
+    private static func hex(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}

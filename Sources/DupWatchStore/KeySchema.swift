@@ -1,0 +1,78 @@
+public import DupWatchCore
+
+/// Builds every Redis key name DupWatch uses. Nothing else in the code spells a key.
+///
+/// All keys of one customer carry the hash tag `{customer_id}` (customer ids cannot contain
+/// braces), so a customer's keys share one Redis Cluster slot and one MULTI can touch them all.
+public struct KeySchema: Sendable, Equatable {
+    /// Prepended to every key; empty in production, unique per test or benchmark run if wanted.
+    public var prefix: String
+
+    public init(prefix: String = "") {
+        self.prefix = prefix
+    }
+
+    // MARK: Streams
+
+    public var cartStream: String { prefix + "stream:cart:events" }
+    public var orderPlacedStream: String { prefix + "stream:order:placed" }
+    public var orderStatusStream: String { prefix + "stream:order:status" }
+    public var alertStream: String { prefix + "stream:alerts:duplicate" }
+    public var deadLetterStream: String { prefix + "stream:deadletter" }
+
+    public func stream(for source: EventSource) -> String {
+        switch source {
+        case .cart: cartStream
+        case .orderPlaced: orderPlacedStream
+        case .orderStatus: orderStatusStream
+        }
+    }
+
+    public func source(ofStream name: String) -> EventSource? {
+        EventSource.allCases.first { stream(for: $0) == name }
+    }
+
+    /// The whole customer order journey has a stream each (docs/DESIGN.md §4);
+    /// DupWatch reads only the three input streams above today.
+    public var journeyStreams: [(event: String, stream: String)] {
+        [
+            ("cart item added / changed / removed / cleared", cartStream),
+            ("checkout started", prefix + "stream:checkout:started"),
+            ("payment authorized", prefix + "stream:payment:authorized"),
+            ("payment failed", prefix + "stream:payment:failed"),
+            ("order placed", orderPlacedStream),
+            ("order status changed (processing, shipped, delivered, cancelled, returned)", orderStatusStream),
+            ("shipment dispatched", prefix + "stream:shipment:dispatched"),
+            ("shipment delivered", prefix + "stream:shipment:delivered"),
+            ("return requested", prefix + "stream:return:requested"),
+            ("duplicate alert raised (DupWatch output)", alertStream),
+            ("duplicate alert shown to the customer", prefix + "stream:alerts:shown"),
+            ("customer confirmed the duplicate (meant it)", prefix + "stream:alerts:confirmed"),
+            ("customer dismissed the duplicate (removed it)", prefix + "stream:alerts:dismissed"),
+            ("entry DupWatch could not process", deadLetterStream),
+        ]
+    }
+
+    // MARK: Per customer (hash tag {C})
+
+    /// Hash: `_p` = last cart event time (ms); one field per SKU = `qty|added_at_ms|title`.
+    public func cart(_ customer: String) -> String { "\(prefix)cart:{\(customer)}" }
+    /// List: the last N order ids, newest first (LPUSH + LTRIM).
+    public func recentOrders(_ customer: String) -> String { "\(prefix)orders:{\(customer)}" }
+    /// Hash: one stored order (see `StoredOrderFormat`).
+    public func order(_ customer: String, _ orderID: String) -> String { "\(prefix)order:{\(customer)}:\(orderID)" }
+    /// Sorted set: every stored order id of the customer, scored by order time (full history index).
+    public func history(_ customer: String) -> String { "\(prefix)history:{\(customer)}" }
+    /// Hash: producer `event_id` -> event time (ms) of cart events that took effect.
+    public func eventIDs(_ customer: String) -> String { "\(prefix)events:{\(customer)}" }
+
+    // MARK: Worker coordination
+
+    /// String: the consumer that owns the input streams for `group` (one active worker per group).
+    public func lease(group: String) -> String { "\(prefix)dupwatch:lease:\(group)" }
+
+    /// Glob patterns covering every key the worker touches (for the ACL user).
+    public var keyPatterns: [String] {
+        ["stream:*", "cart:*", "orders:*", "order:*", "history:*", "events:*", "dupwatch:*"].map { prefix + $0 }
+    }
+}

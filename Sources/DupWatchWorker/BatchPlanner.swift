@@ -1,0 +1,144 @@
+public import DupWatchCore
+public import DupWatchStore
+
+/// Entries of one batch after validation, in processing order.
+public struct ParsedBatch: Sendable {
+    public struct Item: Sendable {
+        public var delivered: DeliveredEntry
+        public var result: Result<Event, Rejection>?
+    }
+    public var items: [Item]
+    /// Customers with at least one valid event, in order of first appearance.
+    public var customers: [String]
+    /// Order ids the valid events name, per customer (the loader must fetch them).
+    public var namedOrders: [String: Set<String>]
+}
+
+/// What a batch does, decided before anything is written.
+public struct BatchPlan {
+    public var commit: BatchCommit
+    public var alerts: [Alert]
+    public var deadLetters: [(entryID: String, reason: String)]
+    /// Customers' states after the batch (to cache once the commit has landed).
+    public var states: [String: CustomerState]
+    public var applied = 0
+    public var duplicates = 0
+    public var trimmed = 0
+}
+
+/// Validates a batch, then applies the rules to loaded states and folds the result into one
+/// commit. Pure: no I/O, so it is tested without Redis.
+public struct BatchPlanner: Sendable {
+    public let rules: DuplicateRules
+    public let keys: KeySchema
+    public let limits: StoreLimits
+    public let group: String
+
+    public init(rules: DuplicateRules, keys: KeySchema, limits: StoreLimits, group: String) {
+        self.rules = rules
+        self.keys = keys
+        self.limits = limits
+        self.group = group
+    }
+
+    /// Entries are processed in entry-id order across the three streams, which keeps each
+    /// customer's events in the order they were produced (ids are assigned at XADD time).
+    public func parse(_ entries: [DeliveredEntry]) -> ParsedBatch {
+        let sorted = entries.sorted { $0.id < $1.id }
+        var items: [ParsedBatch.Item] = []
+        items.reserveCapacity(sorted.count)
+        var customers: [String] = []
+        var seen: Set<String> = []
+        var named: [String: Set<String>] = [:]
+        for delivered in sorted {
+            guard delivered.giveUp == nil, let entry = delivered.entry else {
+                items.append(.init(delivered: delivered, result: nil))
+                continue
+            }
+            let result = EventParser.parse(entry)
+            if case .success(let event) = result {
+                let customer = event.customerID
+                if seen.insert(customer).inserted { customers.append(customer) }
+                switch event {
+                case .order(let order): named[customer, default: []].insert(order.orderID)
+                case .status(let update): named[customer, default: []].insert(update.orderID)
+                case .cart: break
+                }
+            }
+            items.append(.init(delivered: delivered, result: result))
+        }
+        return ParsedBatch(items: items, customers: customers, namedOrders: named)
+    }
+
+    public func plan(_ batch: ParsedBatch, states loaded: [String: LoadedState], detectedAt: Int64) -> BatchPlan {
+        var plan = BatchPlan(commit: BatchCommit(keys: keys, limits: limits), alerts: [], deadLetters: [], states: [:])
+        var before: [String: CustomerState] = [:]
+        var corrupt: [String: String] = [:]
+        for (customer, state) in loaded {
+            switch state {
+            case .state(let s): before[customer] = s
+            case .corrupt(let why): corrupt[customer] = why
+            }
+        }
+        var current = before
+        var acks: [EventSource: [String]] = [:]
+
+        for item in batch.items {
+            let delivered = item.delivered
+            acks[delivered.source, default: []].append(delivered.id.description)
+            guard let entry = delivered.entry else {
+                plan.trimmed += 1
+                continue
+            }
+            if let giveUp = delivered.giveUp {
+                deadLetter(&plan, delivered, entry,
+                           Rejection("max_deliveries", "delivered \(giveUp.deliveries) times without success; last error: \(giveUp.lastError)"),
+                           extra: [("deliveries", String(giveUp.deliveries)), ("last_error", giveUp.lastError)])
+                continue
+            }
+            switch item.result {
+            case .failure(let rejection):
+                deadLetter(&plan, delivered, entry, rejection)
+            case .success(let event):
+                let customer = event.customerID
+                if let why = corrupt[customer] {
+                    deadLetter(&plan, delivered, entry, Rejection("bad_state", "stored state of customer \(JSONText.quote(customer)) is corrupt: \(why)"))
+                    continue
+                }
+                var state = current[customer] ?? CustomerState()
+                switch rules.apply(event, to: &state) {
+                case .applied(let alerts):
+                    plan.applied += 1
+                    for alert in alerts {
+                        plan.commit.publish(alert, detectedAt: detectedAt)
+                        plan.alerts.append(alert)
+                    }
+                case .duplicate:
+                    plan.duplicates += 1
+                case .rejected(let rejection):
+                    deadLetter(&plan, delivered, entry, rejection)
+                }
+                current[customer] = state
+            case .none:
+                break
+            }
+        }
+
+        for customer in batch.customers {
+            guard let after = current[customer] else { continue }
+            plan.commit.writeChanges(customer: customer, from: before[customer] ?? CustomerState(), to: after)
+            plan.states[customer] = after
+        }
+        for source in EventSource.allCases {
+            plan.commit.ack(source: source, group: group, entryIDs: acks[source] ?? [])
+        }
+        return plan
+    }
+
+    private func deadLetter(_ plan: inout BatchPlan, _ delivered: DeliveredEntry, _ entry: RawEntry,
+                            _ rejection: Rejection, extra: [(String, String)] = []) {
+        plan.commit.deadLetter(source: delivered.source, entryID: delivered.id.description, reason: rejection.reason,
+                               payload: JSONText.object(entry.fields), extra: extra)
+        plan.deadLetters.append((delivered.id.description, rejection.reason))
+    }
+}

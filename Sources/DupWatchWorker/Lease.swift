@@ -1,0 +1,74 @@
+import Foundation
+public import RedisClient
+
+/// One active worker per consumer group: the owner of the lease key is the only writer of
+/// customer state, which is what lets it trust its cache and fold a batch into one MULTI.
+/// Every commit renews the lease inside its MULTI, guarded by WATCH, so a worker that lost the
+/// lease can never commit.
+struct Lease {
+    let key: String
+    let owner: String
+    let ttlMs: Int64
+
+    enum Attempt {
+        case acquired
+        case heldBy(String)
+    }
+
+    /// Takes the lease if it is free, already ours (a restart under the same consumer name), or
+    /// held by a consumer of this host whose process is gone.
+    func acquire(on connection: RedisConnection) throws -> Attempt {
+        let replies = try connection.pipeline([RedisCommand("WATCH", key), RedisCommand("GET", key)])
+        try replies[0].throwIfError()
+        let holder = try replies[1].throwIfError().optionalString
+        if let holder, holder != owner, !ConsumerName.isDeadLocalProcess(holder) {
+            _ = try connection.command("UNWATCH")
+            return .heldBy(holder)
+        }
+        let result = try connection.pipeline([
+            RedisCommand("MULTI"), RedisCommand("SET", key, owner, "PX", String(ttlMs)), RedisCommand("EXEC"),
+        ])
+        if case .array = result[2] { return .acquired }
+        try result[2].throwIfError()
+        return .heldBy(holder ?? "another worker")
+    }
+
+    /// The commands that check ownership before a batch; the reply of the second is the holder.
+    var watchCommands: [RedisCommand] { [RedisCommand("WATCH", key), RedisCommand("GET", key)] }
+
+    var renewCommand: RedisCommand { RedisCommand("PEXPIRE", key, String(ttlMs)) }
+
+    /// Renews while idle; false when another worker owns it now.
+    func renew(on connection: RedisConnection) throws -> Bool {
+        let replies = try connection.pipeline(watchCommands)
+        try replies[0].throwIfError()
+        guard try replies[1].throwIfError().optionalString == owner else {
+            _ = try connection.command("UNWATCH")
+            return false
+        }
+        let result = try connection.pipeline([RedisCommand("MULTI"), renewCommand, RedisCommand("EXEC")])
+        if case .array = result[2] { return true }
+        try result[2].throwIfError()
+        return false
+    }
+}
+
+/// Consumer names default to `host-pid`, which lets a restarted worker recognise a crashed
+/// predecessor on the same host and take over at once instead of waiting for timeouts.
+public enum ConsumerName {
+    public static var hostName: String {
+        ProcessInfo.processInfo.hostName
+    }
+
+    public static func `default`() -> String {
+        "\(hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+    }
+
+    /// True only for `<this host>-<pid>` where no process `pid` exists.
+    public static func isDeadLocalProcess(_ name: String) -> Bool {
+        let prefix = hostName + "-"
+        guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count)), pid > 0 else { return false }
+        if pid == ProcessInfo.processInfo.processIdentifier { return false }
+        return kill(pid, 0) != 0 && errno == ESRCH
+    }
+}

@@ -1,0 +1,383 @@
+import Foundation
+public import Logging
+import Metrics
+import DupWatchCore
+import DupWatchStore
+import RedisClient
+
+public struct WorkerError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// The consumer-group runtime. Runs on its own thread (it makes blocking hiredis calls) until
+/// stopped or, with `drain`, until nothing is left to read.
+///
+/// One batch: XREADGROUP the three streams -> validate -> WATCH + check the lease -> load the
+/// customers' state (cache, else two pipelined round trips) -> apply the rules -> one
+/// MULTI/EXEC with the state changes, alerts, dead letters, XACKs and the lease renewal.
+/// Nothing is acked unless its effects commit in the same transaction.
+public final class Worker {
+    private let config: WorkerConfig
+    private let logger: Logger
+    private let stop: StopSignal
+    private let planner: BatchPlanner
+    private let loader: StateLoader
+    private let lease: Lease
+    private let metrics = WorkerMetrics()
+    private var connection: RedisConnection?
+    private var cache: StateCache
+    private var ownsLease = false
+    private var needsRecovery = true
+    private var standbyLogged = false
+    private var lastErrors: [String: String] = [:]
+    public private(set) var stats = WorkerStats()
+
+    public init(config: WorkerConfig, logger: Logger, stop: StopSignal) {
+        self.config = config
+        self.logger = logger
+        self.stop = stop
+        self.planner = BatchPlanner(rules: DuplicateRules(config: config.rules), keys: config.keys,
+                                    limits: config.limits, group: config.group)
+        self.loader = StateLoader(keys: config.keys, historyDepth: config.rules.historyDepth)
+        self.lease = Lease(key: config.keys.lease(group: config.group), owner: config.consumer, ttlMs: config.leaseTTLMs)
+        self.cache = StateCache(capacity: config.cacheCapacity)
+    }
+
+    /// Returns when stopped, or drained in `drain` mode. Throws only for what retrying cannot
+    /// fix (wrong password, missing permission).
+    public func run() throws -> WorkerStats {
+        var backoff = Backoff(capMs: config.maxBackoffMs)
+        var health = HealthLog(logger: logger, url: config.redisURL)
+        while !stop.isStopped {
+            do {
+                let connection = try connected()
+                health.up()
+                backoff.reset()
+                guard try holdsLease(connection) else {
+                    if config.drain, stop.isStopped { break }
+                    sleep(ms: Int(min(1000, config.leaseTTLMs / 3)))
+                    continue
+                }
+                if needsRecovery {
+                    try recoverPending(connection)
+                    needsRecovery = false
+                }
+                let read = try readAndProcess(connection)
+                if read == 0, config.drain {
+                    if try ownPendingCount(connection) == 0 { break }
+                    needsRecovery = true
+                }
+            } catch let error as RedisError {
+                reset()
+                if case .server(let code) = error.kind, ["NOAUTH", "WRONGPASS", "NOPERM"].contains(code) {
+                    throw WorkerError(description: "\(error)")
+                }
+                let delay = backoff.nextDelayMs()
+                health.down(error, retryInMs: delay)
+                metrics.commitFailures.increment()
+                sleep(ms: delay)
+            } catch is LeaseLost {
+                logger.warning("lost the lease of group \(config.group) to another worker; standing by")
+                reset()
+            }
+        }
+        if let connection, ownsLease, !connection.isBroken {
+            // Hand over at once instead of making a standby wait for the TTL.
+            _ = try? connection.pipeline([RedisCommand("WATCH", lease.key), RedisCommand("GET", lease.key)])
+            _ = try? connection.pipeline([RedisCommand("MULTI"), RedisCommand("DEL", lease.key), RedisCommand("EXEC")])
+        }
+        return stats
+    }
+
+    // MARK: Connection and set-up
+
+    private func connected() throws -> RedisConnection {
+        if let connection, !connection.isBroken { return connection }
+        reset()
+        let connection = try RedisConnection(url: config.redisURL, connectTimeoutMs: 2000,
+                                             commandTimeoutMs: config.blockMs + 5000)
+        try createGroups(connection)
+        self.connection = connection
+        return connection
+    }
+
+    /// A new group reads the backlog from the beginning; an existing one is left as it is.
+    private func createGroups(_ connection: RedisConnection) throws {
+        let replies = try connection.pipeline(EventSource.allCases.map {
+            RedisCommand("XGROUP", "CREATE", config.keys.stream(for: $0), config.group, "0", "MKSTREAM")
+        })
+        for reply in replies {
+            if case .error(let message) = reply, message.hasPrefix("BUSYGROUP") { continue }
+            try reply.throwIfError()
+        }
+    }
+
+    /// Anything uncertain (an error, a reconnect, a lost lease) drops what memory says about
+    /// Redis: the cache, the lease, and whether pending entries were dealt with.
+    private func reset() {
+        if let connection, connection.isBroken { self.connection = nil }
+        cache.removeAll()
+        ownsLease = false
+        needsRecovery = true
+    }
+
+    private func holdsLease(_ connection: RedisConnection) throws -> Bool {
+        if ownsLease { return true }
+        switch try lease.acquire(on: connection) {
+        case .acquired:
+            ownsLease = true
+            needsRecovery = true
+            standbyLogged = false
+            cache.removeAll()
+            logger.info("consumer \(config.consumer) owns the streams of group \(config.group)")
+            return true
+        case .heldBy(let holder):
+            if !standbyLogged {
+                logger.notice("standby: group \(config.group) is owned by \(holder); taking over when its lease (\(config.leaseTTLMs) ms) lapses")
+                standbyLogged = true
+            }
+            return false
+        }
+    }
+
+    // MARK: Reading
+
+    private func readAndProcess(_ connection: RedisConnection) throws -> Int {
+        var command = RedisCommand("XREADGROUP")
+        for arg in ["GROUP", config.group, config.consumer, "COUNT", String(config.batchSize)] { command.append(arg) }
+        if !config.drain {
+            command.append("BLOCK")
+            command.append(config.blockMs)
+        }
+        command.append("STREAMS")
+        for source in EventSource.allCases { command.append(config.keys.stream(for: source)) }
+        for _ in EventSource.allCases { command.append(">") }
+        let reply = try connection.send(command).throwIfError()
+        let entries = try deliveredEntries(StreamCommands.decodeXRead(reply))
+        if entries.isEmpty {
+            if !(try lease.renew(on: connection)) { throw LeaseLost() }
+            return 0
+        }
+        try process(entries, on: connection)
+        return entries.count
+    }
+
+    private func deliveredEntries(_ streams: [(stream: String, entries: [StreamEntry])]) throws -> [DeliveredEntry] {
+        var out: [DeliveredEntry] = []
+        for (stream, entries) in streams {
+            guard let source = config.keys.source(ofStream: stream) else { continue }
+            for entry in entries {
+                out.append(delivered(source, entry))
+            }
+        }
+        return out
+    }
+
+    private func delivered(_ source: EventSource, _ entry: StreamEntry) -> DeliveredEntry {
+        let id = EntryID(entry.id) ?? EntryID(milliseconds: 0, sequence: 0)
+        let raw = entry.fields.map { fields in
+            RawEntry(source: source, id: id, fields: fields.map { RawEntry.Field(name: $0.name, value: $0.value) })
+        }
+        return DeliveredEntry(source: source, id: id, entry: raw)
+    }
+
+    private func ownPendingCount(_ connection: RedisConnection) throws -> Int {
+        let replies = try connection.pipeline(EventSource.allCases.map {
+            RedisCommand("XPENDING", config.keys.stream(for: $0), config.group, "-", "+", "1", config.consumer)
+        })
+        return try replies.reduce(0) { $0 + (try $1.throwIfError().array.count) }
+    }
+
+    // MARK: Recovery
+
+    /// Pending entries first: this consumer's own (a restart), then those of consumers that are
+    /// gone (a dead process on this host at once, any other after `claimIdleMs`). An entry that
+    /// was already delivered before is retried alone, so a poison entry cannot drag its batch
+    /// to the dead-letter stream; past `maxDeliveries` it is dead-lettered.
+    private func recoverPending(_ connection: RedisConnection) throws {
+        var waitingLogged = false
+        while !stop.isStopped {
+            let replies = try connection.pipeline(EventSource.allCases.map {
+                RedisCommand("XPENDING", config.keys.stream(for: $0), config.group, "-", "+", String(config.batchSize))
+            })
+            var claimable: [(source: EventSource, entry: PendingEntry)] = []
+            var waiting: Set<String> = []
+            for (index, source) in EventSource.allCases.enumerated() {
+                for pending in try StreamCommands.decodePendingEntries(replies[index].throwIfError()) {
+                    if pending.consumer == config.consumer || pending.idleMs >= config.claimIdleMs
+                        || ConsumerName.isDeadLocalProcess(pending.consumer) {
+                        claimable.append((source, pending))
+                    } else {
+                        waiting.insert(pending.consumer)
+                    }
+                }
+            }
+            if claimable.isEmpty {
+                guard !waiting.isEmpty else { return }
+                if !waitingLogged {
+                    logger.notice("waiting for entries pending at \(waiting.sorted().joined(separator: ", ")) to be idle \(config.claimIdleMs) ms before claiming them")
+                    waitingLogged = true
+                }
+                if !(try lease.renew(on: connection)) { throw LeaseLost() }
+                sleep(ms: 200)
+                continue
+            }
+            claimable.sort { (EntryID($0.entry.id) ?? .init(milliseconds: 0, sequence: 0)) < (EntryID($1.entry.id) ?? .init(milliseconds: 0, sequence: 0)) }
+            let exhausted = claimable.filter { $0.entry.deliveries >= Int64(config.maxDeliveries) }
+            var retry = claimable.filter { $0.entry.deliveries < Int64(config.maxDeliveries) }
+            if retry.contains(where: { $0.entry.deliveries >= 2 }) {
+                retry = Array(retry.prefix(1))
+            }
+            var batch: [DeliveredEntry] = []
+            batch += try fetchForDeadLetter(exhausted, connection)
+            batch += try claim(retry, connection)
+            if !batch.isEmpty {
+                logger.info("recovering \(batch.count) pending entries (\(exhausted.count) given up after \(config.maxDeliveries) deliveries)")
+                try process(batch, on: connection)
+            }
+        }
+    }
+
+    private func claim(_ entries: [(source: EventSource, entry: PendingEntry)], _ connection: RedisConnection) throws -> [DeliveredEntry] {
+        var out: [DeliveredEntry] = []
+        for source in EventSource.allCases {
+            let ids = entries.filter { $0.source == source }.map(\.entry.id)
+            guard !ids.isEmpty else { continue }
+            var command = RedisCommand("XCLAIM")
+            for arg in [config.keys.stream(for: source), config.group, config.consumer, "0"] + ids { command.append(arg) }
+            let claimed = try StreamCommands.decodeEntries(connection.send(command).throwIfError())
+            var byID: [String: StreamEntry] = [:]
+            for entry in claimed { byID[entry.id] = entry }
+            for id in ids {
+                // Redis drops a claimed entry whose message was deleted; it counts as trimmed.
+                out.append(delivered(source, byID[id] ?? StreamEntry(id: id, fields: nil)))
+            }
+        }
+        return out
+    }
+
+    private func fetchForDeadLetter(_ entries: [(source: EventSource, entry: PendingEntry)], _ connection: RedisConnection) throws -> [DeliveredEntry] {
+        guard !entries.isEmpty else { return [] }
+        let replies = try connection.pipeline(entries.map {
+            RedisCommand("XRANGE", config.keys.stream(for: $0.source), $0.entry.id, $0.entry.id)
+        })
+        return try zip(entries, replies).map { item, reply in
+            let found = try StreamCommands.decodeEntries(reply.throwIfError()).first
+            var entry = delivered(item.source, found ?? StreamEntry(id: item.entry.id, fields: nil))
+            let key = "\(item.source.rawValue)/\(item.entry.id)"
+            let lastError = lastErrors[key] ?? "none recorded: the worker handling it stopped (killed or crashed) before committing"
+            if entry.entry != nil { entry.giveUp = (item.entry.deliveries, lastError) }
+            return entry
+        }
+    }
+
+    // MARK: One batch
+
+    private func process(_ entries: [DeliveredEntry], on connection: RedisConnection) throws {
+        let started = ContinuousClock.now
+        let parsed = planner.parse(entries)
+
+        let check = try connection.pipeline(lease.watchCommands)
+        try check[0].throwIfError()
+        guard try check[1].throwIfError().optionalString == config.consumer else {
+            _ = try? connection.command("UNWATCH")
+            throw LeaseLost()
+        }
+
+        var cached: [String: CustomerState] = [:]
+        for customer in parsed.customers {
+            if let state = cache.get(customer) { cached[customer] = state }
+        }
+        let states = try loader.load(customers: parsed.customers, namedOrders: parsed.namedOrders, cached: cached,
+                                     from: connection)
+        let detectedAt = Int64(Date().timeIntervalSince1970 * 1000)
+        var plan = planner.plan(parsed, states: states, detectedAt: detectedAt)
+        plan.commit.append(lease.renewCommand)
+
+        var commands = [RedisCommand("MULTI")]
+        commands += plan.commit.commands
+        commands.append(RedisCommand("EXEC"))
+        let replies = try connection.pipeline(commands)
+        let exec = replies[replies.count - 1]
+        switch exec {
+        case .null:
+            throw LeaseLost()
+        case .error:
+            // EXECABORT: a queued command was refused (OOM under maxmemory, a permission);
+            // nothing ran, nothing was acked. The refusal itself says why.
+            let cause = replies.dropLast().first { if case .error = $0 { return true } else { return false } } ?? exec
+            recordFailure(entries, cause)
+            throw errorOf(cause)
+        case .array(let results):
+            for result in results {
+                if case .error(let message) = result {
+                    logger.error("a command of a committed batch failed: \(message) (a key was changed outside DupWatch?)")
+                }
+            }
+        default:
+            throw RedisError(kind: .protocolViolation, message: "unexpected EXEC reply \(exec)")
+        }
+
+        for (customer, state) in plan.states { cache.put(customer, state) }
+        for alert in plan.alerts {
+            logger.info("duplicate: customer \(alert.customerID) sku \(alert.sku) (\(alert.trigger.rawValue) \(alert.triggerID) matches \(alert.match.rawValue)\(alert.orderID.map { " " + $0 } ?? "")): \(alert.message)")
+        }
+        for (id, reason) in plan.deadLetters {
+            logger.warning("dead-lettered entry \(id): \(reason)")
+        }
+        for entry in entries { lastErrors["\(entry.source.rawValue)/\(entry.id)"] = nil }
+
+        stats.batches += 1
+        stats.entries += entries.count
+        stats.applied += plan.applied
+        stats.duplicates += plan.duplicates
+        stats.alerts += plan.alerts.count
+        stats.deadLetters += plan.deadLetters.count
+        stats.trimmed += plan.trimmed
+        metrics.entries.increment(by: entries.count)
+        metrics.alerts.increment(by: plan.alerts.count)
+        metrics.deadLetters.increment(by: plan.deadLetters.count)
+        metrics.duplicates.increment(by: plan.duplicates)
+        metrics.batchDuration.recordInterval(since: started)
+        logger.debug("batch committed", metadata: [
+            "batch.entries": "\(entries.count)", "batch.customers": "\(parsed.customers.count)",
+            "batch.alerts": "\(plan.alerts.count)", "batch.deadletters": "\(plan.deadLetters.count)",
+            "batch.commands": "\(commands.count)", "batch.cache_hits": "\(cached.count)",
+        ])
+    }
+
+    private func recordFailure(_ entries: [DeliveredEntry], _ reply: RedisReply) {
+        let message = "\(reply)"
+        for entry in entries { lastErrors["\(entry.source.rawValue)/\(entry.id)"] = message }
+    }
+
+    private func errorOf(_ reply: RedisReply) -> RedisError {
+        do {
+            _ = try reply.throwIfError()
+            return RedisError(kind: .protocolViolation, message: "EXEC failed without an error reply")
+        } catch let error as RedisError {
+            return error
+        } catch {
+            return RedisError(kind: .protocolViolation, message: "\(error)")
+        }
+    }
+
+    private func sleep(ms: Int) {
+        guard ms > 0 else { return }
+        var remaining = ms
+        while remaining > 0, !stop.isStopped {
+            let step = min(remaining, 100)
+            usleep(UInt32(step) * 1000)
+            remaining -= step
+        }
+    }
+}
+
+struct LeaseLost: Error {}
+
+extension Timer {
+    fileprivate func recordInterval(since start: ContinuousClock.Instant) {
+        let elapsed = start.duration(to: .now)
+        recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+    }
+}

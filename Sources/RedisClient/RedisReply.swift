@@ -1,0 +1,120 @@
+/// One RESP2 reply, copied out of hiredis into plain Swift values.
+public enum RedisReply: Sendable, Equatable {
+    case status(String)
+    case error(String)
+    case integer(Int64)
+    case bulk([UInt8])
+    case null
+    case array([RedisReply])
+}
+
+extension RedisReply {
+    /// Bulk or status reply as text (invalid UTF-8 is replaced, never fails).
+    public var string: String {
+        get throws {
+            switch self {
+            case .bulk(let bytes): return String(decoding: bytes, as: UTF8.self)
+            case .status(let s): return s
+            default: throw unexpected("a string")
+            }
+        }
+    }
+
+    /// Integer reply, or a bulk reply holding a decimal integer (e.g. HGET of a counter).
+    public var int: Int64 {
+        get throws {
+            switch self {
+            case .integer(let i): return i
+            case .bulk(let bytes):
+                guard let i = RedisReply.parseInt64(bytes) else { throw unexpected("an integer") }
+                return i
+            default: throw unexpected("an integer")
+            }
+        }
+    }
+
+    public var array: [RedisReply] {
+        get throws {
+            if case .array(let elements) = self { return elements }
+            throw unexpected("an array")
+        }
+    }
+
+    /// Bulk reply bytes (a status reply gives its UTF-8 bytes).
+    public var bytes: [UInt8] {
+        get throws {
+            switch self {
+            case .bulk(let bytes): return bytes
+            case .status(let s): return Array(s.utf8)
+            default: throw unexpected("a bulk string")
+            }
+        }
+    }
+
+    /// nil for `.null`, otherwise like `string`.
+    public var optionalString: String? {
+        get throws {
+            if case .null = self { return nil }
+            return try string
+        }
+    }
+
+    public var isNull: Bool {
+        if case .null = self { return true }
+        return false
+    }
+
+    /// Returns `self` unless it is an error reply, which is thrown as a `RedisError` with `.server(code:)`.
+    @discardableResult
+    public func throwIfError() throws -> RedisReply {
+        if case .error(let message) = self { throw RedisError.server(message) }
+        return self
+    }
+
+    /// Error replies are rethrown as server errors (more useful than "expected X, got error");
+    /// any other wrong shape is a protocol violation.
+    func unexpected(_ expected: String) -> RedisError {
+        if case .error(let message) = self { return RedisError.server(message) }
+        return RedisError(kind: .protocolViolation, message: "expected \(expected) reply, got \(self)")
+    }
+
+    static func parseInt64(_ bytes: [UInt8]) -> Int64? {
+        guard !bytes.isEmpty, bytes.count <= 20 else { return nil }
+        var negative = false
+        var index = 0
+        if bytes[0] == UInt8(ascii: "-") {
+            negative = true
+            index = 1
+            guard bytes.count > 1 else { return nil }
+        }
+        var value: Int64 = 0
+        while index < bytes.count {
+            let digit = bytes[index] &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            let (m, o1) = value.multipliedReportingOverflow(by: 10)
+            let (r, o2) = negative ? m.subtractingReportingOverflow(Int64(digit)) : m.addingReportingOverflow(Int64(digit))
+            guard !o1, !o2 else { return nil }
+            value = r
+            index += 1
+        }
+        return value
+    }
+}
+
+extension RedisReply: CustomStringConvertible {
+    /// Short, human-readable rendering for error messages (long bulks are truncated).
+    public var description: String {
+        switch self {
+        case .status(let s): return "status \(s)"
+        case .error(let s): return "error \(s)"
+        case .integer(let i): return "integer \(i)"
+        case .null: return "null"
+        case .bulk(let bytes):
+            let shown = String(decoding: bytes.prefix(64), as: UTF8.self)
+            return bytes.count > 64 ? "bulk \"\(shown)…\" (\(bytes.count) bytes)" : "bulk \"\(shown)\""
+        case .array(let elements):
+            let shown = elements.prefix(4).map(\.description).joined(separator: ", ")
+            return elements.count > 4 ? "array(\(elements.count)) [\(shown), …]" : "array(\(elements.count)) [\(shown)]"
+        }
+    }
+}

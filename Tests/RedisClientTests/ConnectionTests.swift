@@ -1,0 +1,243 @@
+import Testing
+import RedisClient
+import TestSupport
+
+@Suite("RedisConnection against a real redis-server")
+struct ConnectionTests {
+    @Test func binarySafeRoundTrip() throws {
+        let server = try RedisTestServer()
+        let connection = try server.connect()
+        let value: [UInt8] = [0, 0xFF, 0xFE, 0, UInt8(ascii: "a"), 13, 10, 0xC3, 0x28, 0]
+        var set = RedisCommand("SET")
+        set.append(bytes: [0x6B, 0, 0xFF])  // key with NUL and invalid UTF-8 too
+        set.append(bytes: value)
+        #expect(try connection.send(set) == .status("OK"))
+        var get = RedisCommand("GET")
+        get.append(bytes: [0x6B, 0, 0xFF])
+        let reply = try connection.send(get)
+        #expect(reply == .bulk(value))
+        #expect(try reply.bytes == value)
+        _ = try reply.string  // lossy, must not trap
+        #expect(try connection.command("GET", "missing") == .null)
+        #expect(try connection.command("SET", "empty", "") == .status("OK"))
+        #expect(try connection.command("GET", "empty") == .bulk([]))
+        #expect(try connection.command("STRLEN", "empty") == .integer(0))
+    }
+
+    @Test func largeValueRoundTrip() throws {
+        let server = try RedisTestServer()
+        let connection = try server.connect()
+        let value = (0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        var set = RedisCommand("SET", "big")
+        set.append(bytes: value)
+        #expect(try connection.send(set) == .status("OK"))
+        #expect(try connection.command("GET", "big") == .bulk(value))
+    }
+
+    @Test func pipelineOfTenThousandKeepsOrder() throws {
+        let server = try RedisTestServer()
+        let connection = try server.connect()
+        let commands = (0..<10_000).map { _ in RedisCommand("INCR", "counter") }
+        let replies = try connection.pipeline(commands)
+        #expect(replies.count == 10_000)
+        #expect(replies == (1...10_000).map { RedisReply.integer(Int64($0)) })
+
+        var sets: [RedisCommand] = []
+        for i in 0..<10_000 {
+            var set = RedisCommand("SET")
+            set.append("key:\(i)")
+            set.append(i)
+            sets.append(set)
+        }
+        #expect(try connection.pipeline(sets).allSatisfy { $0 == .status("OK") })
+        let gets = (0..<10_000).map { RedisCommand("GET", "key:\($0)") }
+        let values = try connection.pipeline(gets)
+        #expect(values.count == 10_000)
+        for (i, value) in values.enumerated() where try value.int != Int64(i) {
+            Issue.record("reply \(i) is \(value)")
+            break
+        }
+        #expect(try connection.pipeline([]) == [])
+        // The connection is still usable afterwards.
+        #expect(try connection.command("PING") == .status("PONG"))
+    }
+
+    @Test func serverErrorsInPipelinesAndCommands() throws {
+        let server = try RedisTestServer()
+        let connection = try server.connect()
+        let replies = try connection.pipeline([
+            RedisCommand("SET", "s", "x"),
+            RedisCommand("LPUSH", "s", "y"),
+            RedisCommand("GET", "s"),
+            RedisCommand("NOSUCHCOMMAND"),
+            RedisCommand("XREADGROUP", "GROUP", "nogroup", "c", "STREAMS", "nostream", ">"),
+            RedisCommand("INCR", "n"),
+        ])
+        #expect(replies.count == 6)
+        #expect(replies[0] == .status("OK"))
+        guard case .error(let wrongType) = replies[1] else { Issue.record("expected error, got \(replies[1])"); return }
+        #expect(wrongType.hasPrefix("WRONGTYPE"))
+        #expect(replies[2] == .bulk(Array("x".utf8)))
+        guard case .error(let unknown) = replies[3] else { Issue.record("expected error"); return }
+        #expect(unknown.hasPrefix("ERR unknown command"))
+        guard case .error(let noGroup) = replies[4] else { Issue.record("expected error"); return }
+        #expect(noGroup.hasPrefix("NOGROUP"))
+        #expect(replies[5] == .integer(1))
+
+        // send() returns the error reply; command() throws it.
+        guard case .error = try connection.send(RedisCommand("LPUSH", "s", "y")) else {
+            Issue.record("send should return .error"); return
+        }
+        let thrown = #expect(throws: RedisError.self) { try connection.command("LPUSH", "s", "y") }
+        #expect(thrown?.kind == .server(code: "WRONGTYPE"))
+        #expect(thrown?.isRetryable == false)
+        #expect(thrown?.message.contains("LPUSH") == true)
+        let nogroup = #expect(throws: RedisError.self) {
+            try connection.command("XREADGROUP", "GROUP", "g", "c", "STREAMS", "nostream", ">")
+        }
+        #expect(nogroup?.kind == .server(code: "NOGROUP"))
+        #expect(nogroup?.hint.contains("XGROUP CREATE") == true)
+        #expect(!connection.isBroken)
+        #expect(try connection.command("GET", "s") == .bulk(Array("x".utf8)))
+    }
+
+    @Test func emptyCommandIsRejectedLocally() throws {
+        let server = try RedisTestServer()
+        let connection = try server.connect()
+        let error = #expect(throws: RedisError.self) { try connection.send(RedisCommand([])) }
+        #expect(error?.kind == .protocolViolation)
+        #expect(!connection.isBroken)
+        #expect(try connection.command("PING") == .status("PONG"))
+    }
+
+    @Test func aclUserFromURL() throws {
+        let server = try RedisTestServer()
+        let admin = try server.connect()
+        #expect(try admin.command("ACL", "SETUSER", "alice", "on", ">p@ss:w/rd", "~*", "&*", "+@all") == .status("OK"))
+        #expect(try admin.command("ACL", "SETUSER", "reader", "on", ">r", "~*", "+get", "+ping") == .status("OK"))
+
+        let url = try RedisURL(parsing: "redis://alice:p%40ss%3Aw%2Frd@127.0.0.1:\(server.port)/2")
+        let alice = try RedisConnection(url: url)
+        #expect(try alice.command("ACL", "WHOAMI") == .bulk(Array("alice".utf8)))
+        #expect(try alice.command("SET", "in-db-2", "1") == .status("OK"))
+        #expect(try admin.command("EXISTS", "in-db-2") == .integer(0))  // admin is on db 0
+
+        let wrong = try RedisURL(parsing: "redis://alice:nottheone@127.0.0.1:\(server.port)")
+        let error = #expect(throws: RedisError.self) { try RedisConnection(url: wrong) }
+        #expect(error?.kind == .server(code: "WRONGPASS"))
+        #expect(error?.description.contains("nottheone") == false)
+        #expect(error?.description.contains("alice") == true)
+        #expect(error?.hint.contains("--redis-url") == true)
+
+        let reader = try RedisConnection(url: RedisURL(parsing: "redis://reader:r@127.0.0.1:\(server.port)"))
+        let denied = #expect(throws: RedisError.self) { try reader.command("SET", "k", "v") }
+        #expect(denied?.kind == .server(code: "NOPERM"))
+    }
+
+    @Test func requirePassOnDefaultUser() throws {
+        let server = try RedisTestServer(extraArguments: ["--requirepass", "letmein"])
+        let noAuth = try RedisConnection(url: server.url)
+        let error = #expect(throws: RedisError.self) { try noAuth.command("PING") }
+        #expect(error?.kind == .server(code: "NOAUTH"))
+        let ok = try RedisConnection(url: RedisURL(parsing: "redis://:letmein@127.0.0.1:\(server.port)"))
+        #expect(try ok.command("PING") == .status("PONG"))
+    }
+
+    @Test func connectionRefusedNamesURLAndHint() throws {
+        let port = try RedisTestServer.freeLoopbackPort()
+        let url = try RedisURL(parsing: "redis://u:hidden@127.0.0.1:\(port)")
+        let error = #expect(throws: RedisError.self) { try RedisConnection(url: url, connectTimeoutMs: 500) }
+        let text = error?.description ?? ""
+        #expect(error?.kind == .connection)
+        #expect(error?.isRetryable == true)
+        #expect(text.contains("cannot connect to redis://u:***@127.0.0.1:\(port)"), "\(text)")
+        #expect(text.contains("Connection refused"), "\(text)")
+        #expect(text.contains("redis-server running"), "\(text)")
+        #expect(!text.contains("hidden"))
+    }
+
+    @Test func killedServerBreaksTheConnection() throws {
+        let server = try RedisTestServer()
+        let connection = try server.connect()
+        #expect(try connection.command("PING") == .status("PONG"))
+        server.kill()
+        let error = #expect(throws: RedisError.self) { try connection.command("PING") }
+        #expect(error?.kind == .connection)
+        #expect(error?.description.contains("redis://127.0.0.1:\(server.port)") == true)
+        #expect(connection.isBroken)
+        // Further calls fail fast, also pipelines.
+        let again = #expect(throws: RedisError.self) { try connection.pipeline([RedisCommand("PING")]) }
+        #expect(again?.kind == .connection)
+        #expect(again?.message.contains("broken") == true)
+
+        // After a restart a new connection works and the old one stays broken.
+        try server.restart()
+        #expect(try server.connect().command("PING") == .status("PONG"))
+        #expect(throws: RedisError.self) { try connection.command("PING") }
+    }
+
+    @Test func killedServerMidPipelineThrowsConnection() throws {
+        let server = try RedisTestServer()
+        let connection = try server.connect()
+        _ = try connection.command("PING")
+        server.kill()
+        let error = #expect(throws: RedisError.self) {
+            try connection.pipeline((0..<5_000).map { RedisCommand("SET", "k\($0)", String(repeating: "v", count: 100)) })
+        }
+        #expect(error?.kind == .connection)
+        #expect(connection.isBroken)
+    }
+
+    @Test func commandTimeoutBreaksTheConnection() throws {
+        let server = try RedisTestServer()
+        let connection = try server.connect(commandTimeoutMs: 200)
+        let error = #expect(throws: RedisError.self) { try connection.command("BLPOP", "nothing", "3") }
+        #expect(error?.kind == .timeout)
+        #expect(error?.isRetryable == true)
+        #expect(error?.message.contains("200 ms") == true)
+        #expect(connection.isBroken)
+        #expect(throws: RedisError.self) { try connection.command("PING") }
+
+        // A longer timeout lets a blocking command finish.
+        let patient = try server.connect(commandTimeoutMs: 200)
+        patient.setCommandTimeout(ms: 3000)
+        #expect(try patient.command("BLPOP", "nothing", "0.5") == .null)
+        #expect(!patient.isBroken)
+    }
+
+    @Test func restartKeepsAppendOnlyData() throws {
+        let server = try RedisTestServer(extraArguments: ["--appendonly", "yes", "--appendfsync", "always"])
+        try server.connect().command("SET", "durable", "yes")
+        server.stop()
+        #expect(!server.isRunning)
+        try server.restart()
+        #expect(try server.connect().command("GET", "durable") == .bulk(Array("yes".utf8)))
+        // And after a crash too (appendfsync always: the write is on disk).
+        try server.connect().command("SET", "durable2", "yes")
+        server.kill()
+        try server.restart()
+        #expect(try server.connect().command("GET", "durable2") == .bulk(Array("yes".utf8)))
+    }
+
+    @Test func manyServersInParallel() async throws {
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<6 {
+                group.addTask {
+                    let server = try RedisTestServer()
+                    let connection = try server.connect()
+                    #expect(try connection.command("PING") == .status("PONG"))
+                    return server.port
+                }
+            }
+            var ports: [Int] = []
+            for try await port in group { ports.append(port) }
+            #expect(Set(ports).count == ports.count)
+        }
+    }
+
+    @Test func productLocatorExplainsMissingProduct() throws {
+        let error = #expect(throws: TestSupportError.self) { try ProductLocator.executable(named: "no-such-product-xyz") }
+        #expect(error?.description.contains("swift build") == true)
+        #expect(!ProductLocator.candidateDirectories().isEmpty)
+    }
+}
