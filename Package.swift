@@ -58,14 +58,22 @@ let package = Package(
             ],
             swiftSettings: strictness
         ),
+        // Seeded workloads, the drain and latency benchmarks, and their reports.
+        .target(
+            name: "DupWatchBench",
+            dependencies: [
+                "DupWatchCore", "DupWatchStore", "RedisClient",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: strictness
+        ),
         .executableTarget(
             name: "dupwatch",
             dependencies: [
-                "DupWatchCore", "DupWatchStore", "DupWatchWorker", "RedisClient",
+                "DupWatchCore", "DupWatchStore", "DupWatchWorker", "RedisClient", "DupWatchBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             swiftSettings: strictness
         ),
@@ -86,6 +94,7 @@ let package = Package(
             dependencies: ["RedisClient", "TestSupport"],
             swiftSettings: strictness
         ),
+        .testTarget(name: "DupWatchLogicTests", dependencies: ["DupWatchCore", "DupWatchStore", "DupWatchWorker", "RedisClient"], swiftSettings: strictness),
         .testTarget(
             name: "DupWatchIntegrationTests",
             dependencies: ["RedisClient", "TestSupport", "DupWatchCore", "DupWatchStore"],

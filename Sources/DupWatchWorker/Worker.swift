@@ -30,6 +30,7 @@ public final class Worker {
     private var needsRecovery = true
     private var standbyLogged = false
     private var lastErrors: [String: String] = [:]
+    private var frontier = MergeFrontier()
     public private(set) var stats = WorkerStats()
 
     public init(config: WorkerConfig, logger: Logger, stop: StopSignal) {
@@ -63,7 +64,7 @@ public final class Worker {
                     needsRecovery = false
                 }
                 let read = try readAndProcess(connection)
-                if read == 0, config.drain {
+                if read == 0, config.drain, frontier.isEmpty {
                     if try ownPendingCount(connection) == 0 { break }
                     needsRecovery = true
                 }
@@ -117,6 +118,7 @@ public final class Worker {
     private func reset() {
         if let connection, connection.isBroken { self.connection = nil }
         cache.removeAll()
+        frontier.removeAll()
         ownsLease = false
         needsRecovery = true
     }
@@ -143,34 +145,37 @@ public final class Worker {
     // MARK: Reading
 
     private func readAndProcess(_ connection: RedisConnection) throws -> Int {
+        let sources = EventSource.allCases.filter { frontier.carriedCount($0) < config.batchSize }
         var command = RedisCommand("XREADGROUP")
         for arg in ["GROUP", config.group, config.consumer, "COUNT", String(config.batchSize)] { command.append(arg) }
-        if !config.drain {
+        if !config.drain, frontier.isEmpty {
             command.append("BLOCK")
             command.append(config.blockMs)
         }
         command.append("STREAMS")
-        for source in EventSource.allCases { command.append(config.keys.stream(for: source)) }
-        for _ in EventSource.allCases { command.append(">") }
-        let reply = try connection.send(command).throwIfError()
-        let entries = try deliveredEntries(StreamCommands.decodeXRead(reply))
-        if entries.isEmpty {
-            if !(try lease.renew(on: connection)) { throw LeaseLost() }
-            return 0
-        }
-        try process(entries, on: connection)
-        return entries.count
-    }
-
-    private func deliveredEntries(_ streams: [(stream: String, entries: [StreamEntry])]) throws -> [DeliveredEntry] {
-        var out: [DeliveredEntry] = []
-        for (stream, entries) in streams {
-            guard let source = config.keys.source(ofStream: stream) else { continue }
-            for entry in entries {
-                out.append(delivered(source, entry))
+        for source in sources { command.append(config.keys.stream(for: source)) }
+        for _ in sources { command.append(">") }
+        var read: [EventSource: [DeliveredEntry]] = [:]
+        var full: Set<EventSource> = []
+        var count = 0
+        if !sources.isEmpty {
+            let reply = try connection.send(command).throwIfError()
+            for (stream, entries) in try StreamCommands.decodeXRead(reply) {
+                guard let source = config.keys.source(ofStream: stream) else { continue }
+                read[source] = entries.map { delivered(source, $0) }
+                if entries.count >= config.batchSize { full.insert(source) }
+                count += entries.count
             }
         }
-        return out
+        // A stream not read this round (its carry is full) may hold more entries too.
+        for source in EventSource.allCases where !sources.contains(source) { full.insert(source) }
+        let ready = frontier.take(read, full: full)
+        if ready.isEmpty {
+            if count == 0, !(try lease.renew(on: connection)) { throw LeaseLost() }
+            return count
+        }
+        try process(ready, on: connection)
+        return count + ready.count
     }
 
     private func delivered(_ source: EventSource, _ entry: StreamEntry) -> DeliveredEntry {
@@ -202,8 +207,19 @@ public final class Worker {
             })
             var claimable: [(source: EventSource, entry: PendingEntry)] = []
             var waiting: Set<String> = []
+            var lists: [[PendingEntry]] = []
+            var cut: EntryID?
+            for reply in replies {
+                let list = try StreamCommands.decodePendingEntries(reply.throwIfError())
+                // Same merge rule as new entries: a full page may continue past its last id.
+                if list.count >= config.batchSize, let last = list.last.flatMap({ EntryID($0.id) }) {
+                    cut = cut.map { min($0, last) } ?? last
+                }
+                lists.append(list)
+            }
             for (index, source) in EventSource.allCases.enumerated() {
-                for pending in try StreamCommands.decodePendingEntries(replies[index].throwIfError()) {
+                for pending in lists[index] {
+                    if let cut, let id = EntryID(pending.id), id > cut { continue }
                     if pending.consumer == config.consumer || pending.idleMs >= config.claimIdleMs
                         || ConsumerName.isDeadLocalProcess(pending.consumer) {
                         claimable.append((source, pending))

@@ -41,10 +41,9 @@ public final class RedisConnection {
         self.brokenBy = nil
         // From here on deinit frees the context if we throw.
 
-        if commandTimeoutMs > 0 {
-            guard redisSetTimeout(ctx, RedisConnection.timeval(ms: commandTimeoutMs)) == REDIS_OK else {
-                throw markBroken(ioError(errno: errno, during: "setting the command timeout on"))
-            }
+        // Always set it: a zero timeval (commandTimeoutMs <= 0) means "wait forever".
+        guard redisSetTimeout(ctx, RedisConnection.timeval(ms: commandTimeoutMs)) == REDIS_OK else {
+            throw markBroken(ioError(errno: errno, during: "setting the command timeout on"))
         }
 
         if url.password != nil || url.username != nil {
@@ -83,19 +82,15 @@ public final class RedisConnection {
     /// True after an I/O failure or timeout; every further command throws.
     public var isBroken: Bool { brokenBy != nil }
 
-    /// Changes the per-read/write socket timeout (0 or less: wait forever).
-    public func setCommandTimeoutMs(_ ms: Int) {
+    /// Changes the per-read/write socket timeout (0 or less: wait forever). Use a longer timeout
+    /// around blocking commands (XREADGROUP BLOCK, BLPOP) than the BLOCK time itself.
+    public func setCommandTimeout(ms: Int) {
         guard brokenBy == nil else { return }
         if redisSetTimeout(context, RedisConnection.timeval(ms: max(ms, 0))) != REDIS_OK {
             _ = markBroken(ioError(errno: errno, during: "setting the command timeout on"))
         } else {
             commandTimeoutMs = ms
         }
-    }
-
-    /// Same as `setCommandTimeoutMs(_:)`.
-    public func setCommandTimeout(ms: Int) {
-        setCommandTimeoutMs(ms)
     }
 
     /// Sends one command and returns its reply. A server error comes back as `.error` (not thrown);

@@ -1,40 +1,40 @@
 import Testing
 @testable import DupWatchCore
 
-// MARK: - Helpers (shared by the parser test files)
+// MARK: - Helpers (file-private: other people write tests in this module too)
 
-let testEntryID = EntryID(milliseconds: 1_700_000_000_000, sequence: 7)
+private let testEntryID = EntryID(milliseconds: 1_700_000_000_000, sequence: 7)
 
-func entry(_ source: EventSource, _ fields: [(String, String)], id: EntryID = testEntryID) -> RawEntry {
+private func entry(_ source: EventSource, _ fields: [(String, String)], id: EntryID = testEntryID) -> RawEntry {
     RawEntry(source: source, id: id, fields: fields.map { RawEntry.Field($0.0, $0.1) })
 }
 
-func parsed(_ e: RawEntry) -> Event? {
+private func parsed(_ e: RawEntry) -> Event? {
     if case .success(let event) = EventParser.parse(e) { return event }
     return nil
 }
 
-func rejection(_ e: RawEntry) -> Rejection? {
+private func rejection(_ e: RawEntry) -> Rejection? {
     if case .failure(let r) = EventParser.parse(e) { return r }
     return nil
 }
 
-func cartEvent(_ e: RawEntry) -> CartEvent? {
+private func cartEvent(_ e: RawEntry) -> CartEvent? {
     if case .cart(let c)? = parsed(e) { return c }
     return nil
 }
 
-func orderEvent(_ e: RawEntry) -> OrderPlaced? {
+private func orderEvent(_ e: RawEntry) -> OrderPlaced? {
     if case .order(let o)? = parsed(e) { return o }
     return nil
 }
 
-func statusEvent(_ e: RawEntry) -> StatusUpdate? {
+private func statusEvent(_ e: RawEntry) -> StatusUpdate? {
     if case .status(let s)? = parsed(e) { return s }
     return nil
 }
 
-extension RawEntry {
+fileprivate extension RawEntry {
     /// Replaces the first field called `name` (or appends one) with raw bytes.
     func setting(_ name: String, bytes: [UInt8]) -> RawEntry {
         var copy = self
@@ -59,23 +59,23 @@ extension RawEntry {
     }
 }
 
-let baseAdd = entry(.cart, [("type", "add"), ("customer_id", "c1"), ("sku", "s1")])
-let baseChange = entry(.cart, [("type", "change"), ("customer_id", "c1"), ("sku", "s1"), ("qty", "3")])
-let baseRemove = entry(.cart, [("type", "remove"), ("customer_id", "c1"), ("sku", "s1")])
-let baseClear = entry(.cart, [("type", "clear"), ("customer_id", "c1")])
-let baseOrder = entry(.orderPlaced, [("order_id", "o1"), ("customer_id", "c1"), ("items", #"[{"sku":"a","qty":2}]"#)])
-let baseStatus = entry(.orderStatus, [("order_id", "o1"), ("customer_id", "c1"), ("status", "shipped")])
+private let baseAdd = entry(.cart, [("type", "add"), ("customer_id", "c1"), ("sku", "s1")])
+private let baseChange = entry(.cart, [("type", "change"), ("customer_id", "c1"), ("sku", "s1"), ("qty", "3")])
+private let baseRemove = entry(.cart, [("type", "remove"), ("customer_id", "c1"), ("sku", "s1")])
+private let baseClear = entry(.cart, [("type", "clear"), ("customer_id", "c1")])
+private let baseOrder = entry(.orderPlaced, [("order_id", "o1"), ("customer_id", "c1"), ("items", #"[{"sku":"a","qty":2}]"#)])
+private let baseStatus = entry(.orderStatus, [("order_id", "o1"), ("customer_id", "c1"), ("status", "shipped")])
 
-let allBases: [RawEntry] = [baseAdd, baseChange, baseRemove, baseClear, baseOrder, baseStatus]
+private let allBases: [RawEntry] = [baseAdd, baseChange, baseRemove, baseClear, baseOrder, baseStatus]
 
-func string(repeating byte: Character, count: Int) -> String {
+private func string(repeating byte: Character, count: Int) -> String {
     String(repeating: String(byte), count: count)
 }
 
 // MARK: - Whole entries
 
 @Suite("EventParser: entries")
-struct EntryTests {
+struct ParserEntryTests {
     @Test("an entry without fields is empty_entry for every source", arguments: EventSource.allCases)
     func emptyEntry(source: EventSource) throws {
         let r = try #require(rejection(RawEntry(source: source, id: testEntryID, fields: [])))
@@ -135,7 +135,7 @@ struct EntryTests {
 // MARK: - Cart
 
 @Suite("EventParser: cart")
-struct CartTests {
+struct ParserCartTests {
     @Test("add with only the required fields gets every default")
     func addDefaults() throws {
         let c = try #require(cartEvent(baseAdd))
@@ -438,7 +438,7 @@ struct CartTests {
 // MARK: - Order placed
 
 @Suite("EventParser: order placed")
-struct OrderPlacedTests {
+struct ParserOrderPlacedTests {
     func items(_ json: String) -> RawEntry { baseOrder.setting("items", json) }
 
     func itemsRejection(_ json: String) -> Rejection? { rejection(items(json)) }
@@ -661,7 +661,7 @@ struct OrderPlacedTests {
 // MARK: - Order status
 
 @Suite("EventParser: order status")
-struct OrderStatusTests {
+struct ParserOrderStatusTests {
     @Test("valid status update; time defaults to the entry id")
     func valid() throws {
         let s = try #require(statusEvent(baseStatus))

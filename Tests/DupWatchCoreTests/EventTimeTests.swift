@@ -20,7 +20,7 @@ private func pad(_ v: Int, _ width: Int) -> String {
 }
 
 @Suite("EventTime: epoch milliseconds")
-struct EpochTests {
+struct EventTimeEpochTests {
     @Test("digits are epoch milliseconds", arguments: [
         ("0", Int64(0)), ("1", 1), ("007", 7), ("1700000000000", 1_700_000_000_000),
         ("253402300799999", 253_402_300_799_999), ("0000000000000000000000000000001", 1),
@@ -44,7 +44,7 @@ struct EpochTests {
 }
 
 @Suite("EventTime: ISO-8601")
-struct ISOTests {
+struct EventTimeISOTests {
     @Test("known instants", arguments: [
         ("2026-11-23T10:00:00Z", Int64(1_795_428_000_000)),
         ("2026-11-23T10:00:00+01:00", 1_795_424_400_000),
@@ -142,7 +142,7 @@ struct ISOTests {
 }
 
 @Suite("EventTime: formatting")
-struct FormattingTests {
+struct EventTimeFormattingTests {
     @Test("iso8601 renders UTC with milliseconds")
     func iso8601() {
         #expect(EventTime.iso8601(milliseconds: 0) == "1970-01-01T00:00:00.000Z")
@@ -174,7 +174,7 @@ struct FormattingTests {
 
     @Test("parse(iso8601(ms)) == ms for 5,000 seeded random instants and the range edges")
     func roundTrip() {
-        var rng = SplitMix64(seed: 0x5EED_71AE)
+        var rng = FuzzRNG(seed: 0x5EED_71AE)
         var samples: [Int64] = [0, 1, 999, 1000, 86_399_999, 86_400_000, EventTime.maxMilliseconds,
                                 EventTime.maxMilliseconds - 1, 951_782_399_999, 951_782_400_000]
         for _ in 0..<5_000 { samples.append(Int64(rng.next() % UInt64(EventTime.maxMilliseconds + 1))) }

@@ -46,7 +46,7 @@ struct JSONReaderTests {
         (#""\"""#, "\""), (#""\\""#, "\\"), (#""\/""#, "/"), (#""\b""#, "\u{08}"), (#""\f""#, "\u{0C}"),
         (#""\n""#, "\n"), (#""\r""#, "\r"), (#""\t""#, "\t"), (#""\u0041""#, "A"), (#""\u00e9""#, "é"),
         (#""\u00E9""#, "é"), (#""\u20AC""#, "€"), (#""\u0000""#, "\u{00}"), (#""\ud83d\ude00""#, "😀"),
-        (#""\uD83D\uDE00x""#, "😀x"), (#""a\nb\u0063""#, "a\nbc"), (#""é€😀""#, "é€😀"),
+        (#""\uD83D\uDE00x""#, "😀x"), (#""\udbff\udfff""#, "\u{10FFFF}"), (#""\ud800\udc00""#, "\u{10000}"), (#""a\nb\u0063""#, "a\nbc"), (#""é€😀""#, "é€😀"),
     ])
     func escapes(text: String, expected: String) {
         #expect(value(text) == .string(expected))
@@ -72,6 +72,16 @@ struct JSONReaderTests {
         #expect((try? jsonBytes([0x22, 0x5C, 0x6E, 0xFF, 0x22]).get()) == nil)
         #expect((try? jsonBytes([0x22, 0xED, 0xA0, 0x80, 0x22]).get()) == nil)
         #expect((try? jsonBytes([0x22, 0xC0, 0xAF, 0x22]).get()) == nil)
+        // Overlong 3- and 4-byte forms, values above U+10FFFF, truncated sequences.
+        for bad: [UInt8] in [[0xE0, 0x80, 0xAF], [0xF0, 0x80, 0x80, 0xAF], [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80],
+                             [0xE2, 0x82], [0x80], [0xBF]] {
+            #expect((try? jsonBytes([0x22] + bad + [0x22]).get()) == nil, "\(bad)")
+        }
+        // The shortest and longest well-formed sequences of each length are accepted.
+        for good: [UInt8] in [[0xC2, 0x80], [0xDF, 0xBF], [0xE0, 0xA0, 0x80], [0xEF, 0xBF, 0xBF], [0xF0, 0x90, 0x80, 0x80],
+                              [0xF4, 0x8F, 0xBF, 0xBF], [0xED, 0x9F, 0xBF]] {
+            #expect((try? jsonBytes([0x22] + good + [0x22]).get()) == .string(String(decoding: good, as: UTF8.self)), "\(good)")
+        }
     }
 
     @Test("numbers: integers are told apart from fractions and exponents")
@@ -146,7 +156,7 @@ struct JSONWriterTests {
 
     @Test("quoted strings read back unchanged (2,000 seeded random strings)")
     func quoteRoundTrip() {
-        var rng = SplitMix64(seed: 42)
+        var rng = FuzzRNG(seed: 42)
         let alphabet: [Unicode.Scalar] = ["a", "\"", "\\", "/", "\n", "\u{00}", "\u{1F}", "\u{7F}", "\u{85}", "é",
                                           "\u{2028}", "€", "\u{FFFF}", "😀", "\u{10FFFF}", " "]
         for _ in 0..<2_000 {
@@ -187,7 +197,7 @@ struct JSONWriterTests {
 
     @Test("object never fails on random bytes and always yields a parseable object")
     func objectRandom() {
-        var rng = SplitMix64(seed: 7)
+        var rng = FuzzRNG(seed: 7)
         for _ in 0..<1_000 {
             var fields: [RawEntry.Field] = []
             for _ in 0..<Int(rng.next() % 5) {

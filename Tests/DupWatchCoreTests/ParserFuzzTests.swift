@@ -1,8 +1,8 @@
 import Testing
 @testable import DupWatchCore
 
-/// A small deterministic generator (SplitMix64), so every failure reproduces from its seed.
-struct SplitMix64 {
+/// A small deterministic generator (FuzzRNG), so every failure reproduces from its seed.
+struct FuzzRNG {
     var state: UInt64
     init(seed: UInt64) { state = seed }
 
@@ -27,7 +27,7 @@ struct SplitMix64 {
 /// Builds random field maps biased towards the contract so that both the success and the
 /// failure paths are exercised.
 struct EntryFuzzer {
-    var rng: SplitMix64
+    var rng: FuzzRNG
 
     static let names = ["type", "customer_id", "sku", "qty", "ts", "title", "event_id", "order_id", "items", "status"]
     static let junkNames = ["", "Type", "QTY", "sku ", "customer-id", "id", "price", "\u{00}", "tsx", "items2"]
@@ -271,7 +271,7 @@ struct ParserFuzzTests {
           arguments: [(EventSource.cart, UInt64(1)), (.orderPlaced, 2), (.orderStatus, 3)])
     func fuzz(source: EventSource, seed: UInt64) throws {
         let codePattern = #/^(missing|bad)_[a-z_]+$|^empty_entry$/#
-        var fuzzer = EntryFuzzer(rng: SplitMix64(seed: 0xD0_0D_FE_ED &+ seed))
+        var fuzzer = EntryFuzzer(rng: FuzzRNG(seed: 0xD0_0D_FE_ED &+ seed))
         var successes = 0
         var codes: [String: Int] = [:]
         let rounds = 6_000
@@ -306,7 +306,7 @@ struct ParserFuzzTests {
 
     @Test("random bytes and mutated documents never crash the JSON reader")
     func jsonFuzz() {
-        var fuzzer = EntryFuzzer(rng: SplitMix64(seed: 99))
+        var fuzzer = EntryFuzzer(rng: FuzzRNG(seed: 99))
         var parsedCount = 0
         for round in 0..<5_000 {
             let bytes = round % 2 == 0 ? fuzzer.itemsBytes() : fuzzer.rng.bytes(max: 64)

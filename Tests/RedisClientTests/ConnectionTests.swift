@@ -1,4 +1,5 @@
 import Testing
+import Foundation
 import RedisClient
 import TestSupport
 
@@ -136,7 +137,10 @@ struct ConnectionTests {
 
     @Test func requirePassOnDefaultUser() throws {
         let server = try RedisTestServer(extraArguments: ["--requirepass", "letmein"])
-        let noAuth = try RedisConnection(url: server.url)
+        #expect(server.url.password == "letmein")
+        #expect(try server.connect().command("PING") == .status("PONG"))
+        #expect(try RedisURL(parsing: server.urlString) == server.url)
+        let noAuth = try RedisConnection(url: RedisURL(host: "127.0.0.1", port: server.port))
         let error = #expect(throws: RedisError.self) { try noAuth.command("PING") }
         #expect(error?.kind == .server(code: "NOAUTH"))
         let ok = try RedisConnection(url: RedisURL(parsing: "redis://:letmein@127.0.0.1:\(server.port)"))
@@ -203,6 +207,44 @@ struct ConnectionTests {
         patient.setCommandTimeout(ms: 3000)
         #expect(try patient.command("BLPOP", "nothing", "0.5") == .null)
         #expect(!patient.isBroken)
+    }
+
+    @Test func hostNameAndDatabaseFromURL() throws {
+        let server = try RedisTestServer()
+        let connection = try RedisConnection(url: RedisURL(parsing: "redis://localhost:\(server.port)/5"))
+        #expect(try connection.command("SET", "k", "v") == .status("OK"))
+        #expect(try server.connect().command("SELECT", "5") == .status("OK"))
+        let bad = #expect(throws: RedisError.self) {
+            try RedisConnection(url: RedisURL(parsing: "redis://127.0.0.1:\(server.port)/99"))
+        }
+        #expect(bad?.kind == .server(code: "ERR"))
+        #expect(bad?.message.contains("SELECT 99") == true)
+    }
+
+    @Test func zeroTimeoutWaitsForever() throws {
+        let server = try RedisTestServer()
+        let connection = try server.connect(connectTimeoutMs: 300, commandTimeoutMs: 0)
+        #expect(try connection.command("BLPOP", "nothing", "0.6") == .null)
+        #expect(!connection.isBroken)
+    }
+
+    @Test func serverIsCleanedUpOnDeinit() throws {
+        var server: RedisTestServer? = try RedisTestServer()
+        let directory = server!.directory
+        let pid = try #require(server?.pid)
+        #expect(FileManager.default.fileExists(atPath: directory))
+        server = nil
+        #expect(!FileManager.default.fileExists(atPath: directory))
+        #expect(kill(pid, 0) != 0)  // process is gone (and reaped)
+    }
+
+    @Test func gracefulStopReachesRedis() throws {
+        // Regression: Process children inherited a signal mask with SIGTERM blocked.
+        let server = try RedisTestServer()
+        let started = Date()
+        server.stop()
+        #expect(Date().timeIntervalSince(started) < 3)
+        #expect(server.logTail(lines: 50).contains("Received SIGTERM"))
     }
 
     @Test func restartKeepsAppendOnlyData() throws {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import RedisClient
 #if canImport(Glibc)
 import Glibc
@@ -26,9 +26,18 @@ public final class RedisTestServer: @unchecked Sendable {
     /// Full argument list passed to redis-server (same on every restart).
     public let arguments: [String]
 
-    public var url: RedisURL { RedisURL(host: "127.0.0.1", port: port) }
-    public var urlString: String { "redis://127.0.0.1:\(port)" }
+    /// `redis://127.0.0.1:<port>` (with the `--requirepass` password, if one was given).
+    public var url: RedisURL { RedisURL(host: "127.0.0.1", port: port, password: password) }
+    /// `url` as text, including the password (unlike `url.description`), for passing to a CLI.
+    public var urlString: String {
+        guard let password else { return "redis://127.0.0.1:\(port)" }
+        let encoded = password.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? password
+        return "redis://:\(encoded)@127.0.0.1:\(port)"
+    }
     public var logPath: String { directory + "/redis.log" }
+
+    /// The `--requirepass` value from `extraArguments`, if any (included in `url` and `urlString`).
+    public let password: String?
 
     private let lock = NSLock()
     private var process: Process?
@@ -47,6 +56,12 @@ public final class RedisTestServer: @unchecked Sendable {
         self.directory = directory
         self.executablePath = executable
         self.readyTimeout = readyTimeout
+        // With --requirepass the readiness probe has to authenticate.
+        var password: String?
+        if let index = extraArguments.lastIndex(of: "--requirepass"), index + 1 < extraArguments.count {
+            password = extraArguments[index + 1]
+        }
+        self.password = password
 
         var lastFailure = ""
         for _ in 0..<5 {
@@ -70,7 +85,7 @@ public final class RedisTestServer: @unchecked Sendable {
                 try? FileManager.default.removeItem(atPath: directory)
                 throw TestSupportError("cannot start \(executable): \(error)")
             }
-            switch RedisTestServer.waitUntilReady(process: process, port: port, timeout: readyTimeout) {
+            switch RedisTestServer.waitUntilReady(process: process, port: port, password: password, timeout: readyTimeout) {
             case .ready:
                 self.port = port
                 self.arguments = args
@@ -147,7 +162,7 @@ public final class RedisTestServer: @unchecked Sendable {
             // The port can be briefly unavailable right after the old process died: retry a few times.
             for _ in 0..<10 {
                 let process = try RedisTestServer.launch(executable: executablePath, arguments: arguments, logPath: logPath)
-                switch RedisTestServer.waitUntilReady(process: process, port: port, timeout: readyTimeout) {
+                switch RedisTestServer.waitUntilReady(process: process, port: port, password: password, timeout: readyTimeout) {
                 case .ready:
                     self.process = process
                     return
@@ -225,7 +240,7 @@ public final class RedisTestServer: @unchecked Sendable {
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = log
         process.standardError = log
-        try process.run()
+        try process.runWithSignalsUnblocked()
         try? log.close()
         return process
     }
@@ -233,9 +248,9 @@ public final class RedisTestServer: @unchecked Sendable {
     enum Readiness { case ready, exited, timedOut }
 
     /// Polls until PING answers PONG and INFO says loading is over, the process exits, or time runs out.
-    static func waitUntilReady(process: Process, port: Int, timeout: TimeInterval) -> Readiness {
+    static func waitUntilReady(process: Process, port: Int, password: String?, timeout: TimeInterval) -> Readiness {
         let deadline = Date().addingTimeInterval(timeout)
-        let url = RedisURL(host: "127.0.0.1", port: port)
+        let url = RedisURL(host: "127.0.0.1", port: port, password: password)
         while Date() < deadline {
             if !process.isRunning { return .exited }
             if let connection = try? RedisConnection(url: url, connectTimeoutMs: 250, commandTimeoutMs: 1000),
@@ -248,6 +263,11 @@ public final class RedisTestServer: @unchecked Sendable {
                     return .exited
                 }
                 if info.contains("loading:0") { return .ready }
+            } else if let connection = try? RedisConnection(url: RedisURL(host: "127.0.0.1", port: port), connectTimeoutMs: 250, commandTimeoutMs: 1000),
+                      case .error(let message)? = try? connection.send(RedisCommand("PING")), message.hasPrefix("NOAUTH") {
+                // A password from a config file we do not know: the server answers, which is all we can check.
+                Thread.sleep(forTimeInterval: 0.05)
+                return process.isRunning ? .ready : .exited
             }
             Thread.sleep(forTimeInterval: 0.02)
         }
@@ -277,5 +297,24 @@ public final class RedisTestServer: @unchecked Sendable {
         guard let data = FileManager.default.contents(atPath: path) else { return "(no log)" }
         let text = String(decoding: data, as: UTF8.self)
         return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+    }
+}
+
+extension Process {
+    /// `run()`, but the child starts with SIGTERM/SIGINT/SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2/SIGALRM unblocked.
+    ///
+    /// Foundation's Process (swift-corelibs) posix_spawns on the calling thread without resetting the
+    /// signal mask, and Swift-concurrency/dispatch worker threads (where tests run) block most
+    /// signals. A child started with plain `run()` from a test therefore inherits a mask with SIGTERM
+    /// blocked and silently ignores `terminate()` (redis-server did: `stop()` hung until a SIGKILL).
+    /// Use this for every process a test wants to stop gracefully, e.g. the `dupwatch` binary.
+    public func runWithSignalsUnblocked() throws {
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM] { sigaddset(&unblock, signal) }
+        var previous = sigset_t()
+        pthread_sigmask(SIG_UNBLOCK, &unblock, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+        try run()
     }
 }

@@ -1,0 +1,176 @@
+import Foundation
+public import DupWatchStore
+import Histogram
+public import RedisClient
+
+/// Offers a fixed rate of entries to a running worker and measures, for every entry that raises
+/// an alert, the delay from just before its XADD to the alert being read from
+/// `stream:alerts:duplicate`; plus the group's lag over time.
+public struct LatencyBenchmark {
+    public struct Result: Sendable {
+        public var offeredRate: Int
+        public var seconds: Double
+        public var sent: Int
+        public var measured: Int
+        public var p50Micros: UInt64
+        public var p99Micros: UInt64
+        public var p999Micros: UInt64
+        public var maxMicros: UInt64
+        /// (seconds since start, lag of stream:cart:events + pending)
+        public var lag: [(Double, Int64)]
+        /// (seconds since start, alerts received in that 100 ms slice) for the throughput plot.
+        public var latencies: [UInt64]
+    }
+
+    public let urlText: String
+    public let keys: KeySchema
+
+    public init(urlText: String, keys: KeySchema = KeySchema()) {
+        self.urlText = urlText
+        self.keys = keys
+    }
+
+    /// The worker must already be running against `urlText`.
+    public func run(_ entries: [GeneratedEntry], rate: Int) throws -> Result {
+        let url = try RedisURL(parsing: urlText)
+        let start = ContinuousClock.now
+        let stop = StopBox()
+        let sends = Box<[String: ContinuousClock.Instant]>([:])
+        let receipts = Box<[(String, ContinuousClock.Instant)]>([])
+        let lags = Box<[(Double, Int64)]>([])
+        let failure = Box<String?>(nil)
+        let keys = self.keys
+
+        let reader = Thread {
+            do {
+                let redis = try RedisConnection(url: url, commandTimeoutMs: 5000)
+                var last = "$"
+                var got: [(String, ContinuousClock.Instant)] = []
+                while !stop.value {
+                    let reply = try redis.send(RedisCommand("XREAD", "COUNT", "1000", "BLOCK", "200", "STREAMS", keys.alertStream, last))
+                    let now = ContinuousClock.now
+                    for (_, entries) in try StreamCommands.decodeXRead(reply.throwIfError()) {
+                        for entry in entries {
+                            last = entry.id
+                            if let trigger = entry.value(of: "trigger_id") {
+                                got.append((String(decoding: trigger, as: UTF8.self), now))
+                            }
+                        }
+                    }
+                }
+                receipts.value = got
+            } catch { failure.value = "alert reader: \(error)" }
+            stop.readerDone.signal()
+        }
+        let sampler = Thread {
+            do {
+                let redis = try RedisConnection(url: url)
+                var samples: [(Double, Int64)] = []
+                while !stop.value {
+                    var lag: Int64 = 0
+                    for stream in EventSourceNames.all(keys) {
+                        let groups = try redis.command("XINFO", "GROUPS", stream).array
+                        for group in groups {
+                            let fields = try group.array
+                            var index = 0
+                            while index + 1 < fields.count {
+                                let name = try fields[index].string
+                                if name == "lag" || name == "pending" { lag += (try? fields[index + 1].int) ?? 0 }
+                                index += 2
+                            }
+                        }
+                    }
+                    let elapsed = start.duration(to: .now)
+                    samples.append((Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, lag))
+                    usleep(100_000)
+                }
+                lags.value = samples
+            } catch { failure.value = "lag sampler: \(error)" }
+            stop.samplerDone.signal()
+        }
+        reader.start()
+        sampler.start()
+        usleep(300_000) // the reader's first XREAD with `$` must be in place before anything is sent
+
+        let producer = try RedisConnection(url: url)
+        let perTick = max(1, rate / 1000) // one pipelined burst per millisecond
+        var sent: [String: ContinuousClock.Instant] = [:]
+        sent.reserveCapacity(entries.count)
+        var index = 0
+        var tick = 0
+        let produceStart = ContinuousClock.now
+        var bar = ProgressBar("latency: offering \(rate)/s", total: entries.count)
+        while index < entries.count {
+            let due = produceStart.advanced(by: .milliseconds(tick))
+            let now = ContinuousClock.now
+            if now < due { usleep(UInt32(max(0, (now.duration(to: due)).components.attoseconds / 1_000_000_000_000))) }
+            let slice = entries[index..<min(entries.count, index + perTick)]
+            let commands = slice.map { entry in
+                var command = RedisCommand("XADD")
+                command.append(keys.stream(for: entry.source))
+                command.append("*")
+                for (name, value) in entry.fields {
+                    command.append(name)
+                    command.append(value)
+                }
+                return command
+            }
+            let sentAt = ContinuousClock.now
+            let replies = try producer.pipeline(commands)
+            for (entry, reply) in zip(slice, replies) {
+                if entry.source == .orderPlaced, let order = entry.fields.first(where: { $0.0 == "order_id" }) {
+                    sent[order.1] = sentAt
+                } else if let id = try? reply.string {
+                    sent[id] = sentAt
+                }
+            }
+            index += slice.count
+            tick += 1
+            if tick % 100 == 0 { bar.update(index) }
+        }
+        bar.update(entries.count)
+        let produced = produceStart.duration(to: .now)
+        sends.value = sent
+        usleep(2_000_000) // let the last alerts arrive
+        stop.value = true
+        stop.readerDone.wait()
+        stop.samplerDone.wait()
+        if let message = failure.value { throw BenchError(message) }
+
+        var histogram = Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
+        var latencies: [UInt64] = []
+        var measured = 0
+        for (trigger, receivedAt) in receipts.value {
+            guard let sentAt = sends.value[trigger] else { continue }
+            let delay = sentAt.duration(to: receivedAt)
+            let micros = UInt64(max(0, delay.components.seconds * 1_000_000 + delay.components.attoseconds / 1_000_000_000_000))
+            _ = histogram.record(micros)
+            latencies.append(micros)
+            measured += 1
+        }
+        return Result(
+            offeredRate: rate,
+            seconds: Double(produced.components.seconds) + Double(produced.components.attoseconds) / 1e18,
+            sent: entries.count, measured: measured,
+            p50Micros: histogram.valueAtPercentile(50), p99Micros: histogram.valueAtPercentile(99),
+            p999Micros: histogram.valueAtPercentile(99.9), maxMicros: histogram.max,
+            lag: lags.value, latencies: latencies)
+    }
+}
+
+/// Shared between the benchmark's threads; each value has one writer, read after the join.
+final class Box<Value>: @unchecked Sendable {
+    var value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+final class StopBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stopped = false
+    let readerDone = DispatchSemaphore(value: 0)
+    let samplerDone = DispatchSemaphore(value: 0)
+    var value: Bool {
+        get { lock.withLock { stopped } }
+        set { lock.withLock { stopped = newValue } }
+    }
+}

@@ -1,0 +1,30 @@
+public import RedisClient
+
+/// The few `INFO` figures the benchmark reads before and after a run.
+public struct RedisInfo: Sendable {
+    /// CPU of the main (command) thread, µs: `used_cpu_sys_main_thread` + `used_cpu_user_main_thread`.
+    public var mainThreadCPUMicros: Double
+    /// All redis-server CPU (incl. background threads and AOF rewrite children once reaped), µs.
+    public var totalCPUMicros: Double
+    public var usedMemory: Int64
+    /// Current AOF size in bytes; 0 when AOF is off.
+    public var aofSize: Int64
+    public var aofEnabled: Bool
+
+    public static func read(_ connection: RedisConnection) throws -> RedisInfo {
+        let text = try connection.command("INFO", "all").string
+        var values: [Substring: Substring] = [:]
+        for line in text.split(whereSeparator: \.isNewline) {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            values[line[..<colon]] = line[line.index(after: colon)...]
+        }
+        func double(_ key: Substring) -> Double { values[key].flatMap { Double($0) } ?? 0 }
+        return RedisInfo(
+            mainThreadCPUMicros: (double("used_cpu_sys_main_thread") + double("used_cpu_user_main_thread")) * 1e6,
+            totalCPUMicros: (double("used_cpu_sys") + double("used_cpu_user") + double("used_cpu_sys_children")
+                + double("used_cpu_user_children")) * 1e6,
+            usedMemory: Int64(double("used_memory")),
+            aofSize: Int64(double("aof_current_size")),
+            aofEnabled: values["aof_enabled"] == "1")
+    }
+}

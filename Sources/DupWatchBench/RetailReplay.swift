@@ -1,0 +1,99 @@
+import Foundation
+
+/// Turns the UCI Online Retail order lines into DupWatch events, in time order: one order per
+/// invoice with a customer; a cancellation invoice (`C…`) becomes a `cancelled` status update of
+/// the customer's latest earlier order holding that product. Invoice times are UK local time
+/// without a zone; they are read as UTC.
+public enum RetailReplay {
+    public static func entries(csvGz path: String, limit: Int) throws -> [GeneratedEntry] {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw BenchError("no file at \(path); the data set lives in ../shared/data/online-retail/")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["zcat", path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+
+        struct Invoice { var number: String; var customer: String; var time: String; var lines: [(String, Int, String)] }
+        var invoices: [Invoice] = []
+        var current: Invoice?
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: true).enumerated() where index > 0 {
+            let cells = csvCells(line)
+            guard cells.count >= 8 else { continue }
+            let (number, sku, title, qtyText, date, customer) = (cells[0], cells[1], cells[2], cells[3], cells[4], cells[6])
+            guard !customer.isEmpty, let quantity = Int(qtyText), !number.hasPrefix("A") else { continue }
+            if current?.number != number {
+                if let done = current { invoices.append(done) }
+                current = Invoice(number: number, customer: "R" + customer.replacingOccurrences(of: ".0", with: ""),
+                                  time: date + "Z", lines: [])
+            }
+            current?.lines.append((sku, abs(quantity), title))
+        }
+        if let done = current { invoices.append(done) }
+        invoices.sort { $0.time < $1.time }
+
+        var out: [GeneratedEntry] = []
+        var ordersHolding: [String: [(order: String, skus: Set<String>)]] = [:]
+        for invoice in invoices {
+            guard out.count < limit else { break }
+            let time = Int64(out.count) // order only; the real time travels in `ts`
+            if invoice.number.hasPrefix("C") {
+                let skus = Set(invoice.lines.map(\.0))
+                guard let match = ordersHolding[invoice.customer]?.last(where: { !$0.skus.isDisjoint(with: skus) }) else { continue }
+                out.append(GeneratedEntry(source: .orderStatus, time: time, fields: [
+                    ("order_id", match.order), ("customer_id", invoice.customer), ("status", "cancelled"), ("ts", invoice.time),
+                ], malformed: false))
+                continue
+            }
+            let items = "[" + invoice.lines.map { sku, qty, title in
+                "{\"sku\":\(jsonString(sku)),\"qty\":\(max(1, qty)),\"title\":\(jsonString(title))}"
+            }.joined(separator: ",") + "]"
+            out.append(GeneratedEntry(source: .orderPlaced, time: time, fields: [
+                ("order_id", invoice.number), ("customer_id", invoice.customer), ("items", items), ("ts", invoice.time),
+            ], malformed: false))
+            ordersHolding[invoice.customer, default: []].append((invoice.number, Set(invoice.lines.map(\.0))))
+        }
+        return out
+    }
+
+    static func csvCells(_ line: Substring) -> [String] {
+        var cells: [String] = []
+        var cell = ""
+        var quoted = false
+        var iterator = line.makeIterator()
+        while let c = iterator.next() {
+            if quoted {
+                if c == "\"" {
+                    if let next = iterator.next() {
+                        if next == "\"" { cell.append("\"") } else {
+                            quoted = false
+                            if next == "," { cells.append(cell); cell = "" } else if next != "\r" { cell.append(next) }
+                        }
+                    } else { quoted = false }
+                } else { cell.append(c) }
+            } else if c == "\"" { quoted = true }
+            else if c == "," { cells.append(cell); cell = "" }
+            else if c != "\r" { cell.append(c) }
+        }
+        cells.append(cell)
+        return cells
+    }
+
+    static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,64 @@
+public import Foundation
+
+/// A worker run as a child process, measured as its users see it: wall time, CPU and peak RSS
+/// from `wait4`'s rusage.
+public struct WorkerProcess {
+    public struct Result: Sendable {
+        public var status: Int32
+        public var wallSeconds: Double
+        public var cpuSeconds: Double
+        public var maxRSSBytes: Int64
+    }
+
+    public let arguments: [String]
+
+    /// `command[0]` is the executable (looked up on PATH if it has no slash).
+    public init(arguments: [String]) {
+        self.arguments = arguments
+    }
+
+    public func start(environment: [String: String] = [:]) throws -> pid_t {
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        let code = posix_spawnp(&pid, arguments[0], &actions, nil, argv, envp)
+        guard code == 0 else {
+            throw BenchError("cannot start \(arguments[0]): \(String(cString: strerror(code)))")
+        }
+        return pid
+    }
+
+    public static func wait(_ pid: pid_t, startedAt: ContinuousClock.Instant) -> Result {
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) == -1, errno == EINTR {}
+        let wall = startedAt.duration(to: .now)
+        let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return Result(status: exitCode,
+                      wallSeconds: Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18,
+                      cpuSeconds: cpu, maxRSSBytes: Int64(usage.ru_maxrss) * 1024)
+    }
+
+    public func run(environment: [String: String] = [:]) throws -> Result {
+        let started = ContinuousClock.now
+        let pid = try start(environment: environment)
+        return Self.wait(pid, startedAt: started)
+    }
+}
+
+public struct BenchError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

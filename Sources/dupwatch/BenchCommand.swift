@@ -1,0 +1,143 @@
+import ArgumentParser
+import DupWatchBench
+import DupWatchStore
+import Foundation
+import RedisClient
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure DupWatch (or another worker) on a seeded workload: drain throughput, costs, memory, latency.",
+        discussion: "FLUSHALLs the Redis it is given: point it at a throwaway instance (scripts/bench.sh starts one).")
+
+    @OptionGroup var connection: ConnectionOptions
+    @Flag(help: "Confirm that the Redis at --redis-url may be flushed.") var flush = false
+    @Option(help: "Entries preloaded for the drain measurement.") var events: Int = 1_000_000
+    @Option(help: "Customers in the workload.") var customers: Int = 100_000
+    @Option(help: "SKUs in the catalogue (Zipf-like popularity).") var skus: Int = 20_000
+    @Option(help: "Workload seed.") var seed: UInt64 = 42
+    @Option(help: "Drain runs; the median is reported.") var runs: Int = 3
+    @Option(help: "Replay the Online Retail CSV (.csv.gz) instead of the synthetic workload.") var replay: String?
+    @Option(help: "Offered rate for the latency measurement (events/s); 0 skips it.") var rate: Int = 20_000
+    @Option(help: "Seconds the latency producer offers its rate.") var latencySeconds: Int = 10
+    @Option(help: "Customers of the memory measurement (cart of 5 lines + 5 orders of 3 lines each); 0 skips it.")
+    var memoryCustomers: Int = 10_000
+    @Option(help: "Worker command to drain with ({url} = the Redis URL). Default: this dupwatch's worker --drain.")
+    var worker: String?
+    @Option(help: "Name of the worker in the report.") var label: String = "dupwatch"
+    @Option(help: "Write an SVG of the latency distribution and the backlog over time.") var plot: String?
+    @Flag(help: "Print one JSON object instead of the table.") var json = false
+
+    func run() throws {
+        guard flush else {
+            throw ValidationError("bench FLUSHALLs the Redis at the given URL; add --flush to confirm it is a throwaway instance (scripts/bench.sh starts one)")
+        }
+        _ = try connection.url() // validates it
+        let urlText = connection.redisURL ?? ProcessInfo.processInfo.environment["DUPWATCH_REDIS_URL"] ?? "redis://127.0.0.1:6379"
+        let me = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+        let workerCommand = worker.map { $0.split(separator: " ").map(String.init) }
+            ?? [me, "worker", "--redis-url", "{url}", "--drain", "--log-level", "warning"]
+
+        let entries: [GeneratedEntry]
+        if let replay {
+            entries = try RetailReplay.entries(csvGz: replay, limit: events)
+        } else {
+            var config = WorkloadConfig()
+            config.seed = seed
+            config.events = events
+            config.customers = customers
+            config.skus = skus
+            entries = Workload.generate(config)
+        }
+
+        let drain = try DrainBenchmark(urlText: urlText, workerCommand: workerCommand)
+        var results: [DrainBenchmark.Run] = []
+        for run in 1...max(1, runs) {
+            results.append(try drain.run(entries, label: "\(label) drain run \(run)/\(runs)"))
+        }
+        let median = results.sorted { $0.eventsPerSecond < $1.eventsPerSecond }[results.count / 2]
+
+        var bytesPerCustomer: Double?
+        if memoryCustomers > 0 {
+            let memory = try drain.run(MemoryBenchmark.entries(customers: memoryCustomers), label: "\(label) memory")
+            bytesPerCustomer = Double(memory.memoryDeltaBytes) / Double(memoryCustomers)
+        }
+
+        var latency: LatencyBenchmark.Result?
+        if rate > 0, worker == nil {
+            latency = try measureLatency(urlText: urlText, me: me)
+        }
+        if let plot, let latency {
+            let svg = SVGPlot.render(latenciesMicros: latency.latencies, lag: latency.lag,
+                                     title: "\(label): \(latency.offeredRate) events/s offered for \(latencySeconds) s")
+            try svg.write(toFile: plot, atomically: true, encoding: .utf8)
+        }
+        report(results: results, median: median, bytesPerCustomer: bytesPerCustomer, latency: latency)
+    }
+
+    private func measureLatency(urlText: String, me: String) throws -> LatencyBenchmark.Result {
+        let redis = try RedisConnection(url: RedisURL(parsing: urlText), commandTimeoutMs: 60_000)
+        _ = try redis.command("FLUSHALL")
+        var config = WorkloadConfig()
+        config.seed = seed &+ 1
+        config.events = rate * latencySeconds
+        config.customers = customers
+        config.skus = skus
+        config.malformedShare = 0
+        let entries = Workload.generate(config)
+        let process = WorkerProcess(arguments: [me, "worker", "--redis-url", urlText, "--log-level", "warning"])
+        let pid = try process.start()
+        defer {
+            kill(pid, SIGTERM)
+            _ = WorkerProcess.wait(pid, startedAt: .now)
+        }
+        usleep(1_000_000) // groups created, lease taken
+        return try LatencyBenchmark(urlText: urlText).run(entries, rate: rate)
+    }
+
+    private func report(results: [DrainBenchmark.Run], median: DrainBenchmark.Run, bytesPerCustomer: Double?,
+                        latency: LatencyBenchmark.Result?) {
+        func f(_ v: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", v) }
+        let ms = { (us: UInt64) in f(Double(us) / 1000, 2) }
+        if json {
+            var fields: [(String, String)] = [
+                ("worker", "\"\(label)\""), ("events", "\(median.events)"),
+                ("events_per_s_median", f(median.eventsPerSecond, 0)),
+                ("events_per_s_runs", "[" + results.map { f($0.eventsPerSecond, 0) }.joined(separator: ",") + "]"),
+                ("alerts", "\(median.alerts)"), ("deadletters", "\(median.deadLetters)"),
+                ("redis_us_per_event", f(median.redisMicrosPerEvent, 2)),
+                ("worker_us_per_event", f(median.workerMicrosPerEvent, 2)),
+                ("worker_peak_rss_mb", f(Double(median.workerMaxRSSBytes) / 1_048_576)),
+                ("aof_bytes_per_event", f(median.aofBytesPerEvent)),
+                ("redis_memory_delta_per_customer", f(Double(median.memoryDeltaBytes) / Double(max(1, customers)))),
+            ]
+            if let bytesPerCustomer { fields.append(("bytes_per_customer", f(bytesPerCustomer, 0))) }
+            if let latency {
+                fields += [("latency_rate", "\(latency.offeredRate)"), ("latency_alerts", "\(latency.measured)"),
+                           ("p50_ms", ms(latency.p50Micros)), ("p99_ms", ms(latency.p99Micros)),
+                           ("p999_ms", ms(latency.p999Micros)), ("max_ms", ms(latency.maxMicros)),
+                           ("max_backlog", "\(latency.lag.map(\.1).max() ?? 0)")]
+            }
+            print("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")
+            return
+        }
+        print("DupWatch bench — \(label), \(median.events) events, \(customers) customers, seed \(seed)")
+        print("drain runs (events/s): " + results.map { f($0.eventsPerSecond, 0) }.joined(separator: ", ") + "  (median below)")
+        var table = TextTable("MEASURE", "VALUE")
+        table.add("events/s (median of \(results.count))", f(median.eventsPerSecond, 0))
+        table.add("alerts / dead letters", "\(median.alerts) / \(median.deadLetters)")
+        table.add("redis CPU µs/event (main thread)", f(median.redisMicrosPerEvent, 2))
+        table.add("worker CPU µs/event", f(median.workerMicrosPerEvent, 2))
+        table.add("worker peak RSS", f(Double(median.workerMaxRSSBytes) / 1_048_576) + " MB")
+        table.add("redis used_memory delta / customer", f(Double(median.memoryDeltaBytes) / Double(max(1, customers)), 0) + " B")
+        table.add("AOF growth / event", f(median.aofBytesPerEvent) + " B")
+        if let bytesPerCustomer { table.add("bytes / customer (cart 5 + 5 orders × 3)", f(bytesPerCustomer, 0) + " B") }
+        if let latency {
+            table.add("latency @ \(latency.offeredRate)/s: alerts measured", "\(latency.measured)")
+            table.add("latency p50 / p99 / p99.9 / max", "\(ms(latency.p50Micros)) / \(ms(latency.p99Micros)) / \(ms(latency.p999Micros)) / \(ms(latency.maxMicros)) ms")
+            table.add("max backlog (lag + pending)", "\(latency.lag.map(\.1).max() ?? 0)")
+        }
+        print(table.rendered)
+        print("bench events/s=\(f(median.eventsPerSecond, 0)) redis_us_per_event=\(f(median.redisMicrosPerEvent, 2)) p99_ms=\(latency.map { ms($0.p99Micros) } ?? "n/a") bytes_per_customer=\(bytesPerCustomer.map { f($0, 0) } ?? "n/a")")
+    }
+}

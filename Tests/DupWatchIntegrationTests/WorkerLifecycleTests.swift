@@ -1,0 +1,202 @@
+import Foundation
+import RedisClient
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+@Suite("Worker lifecycle: graceful stop, crash, connection problems")
+struct WorkerLifecycleTests {
+    // MARK: 8
+
+    @Test func sigtermStopsARunningWorkerCleanlyWithNothingPending() async throws {
+        let h = try Harness()
+        let worker = try h.start(["worker", "--redis-url", h.url])
+        let owns = try await worker.waitForStderr(timeout: 10) { $0.contains("owns the streams") }
+        #expect(owns, "worker did not take the streams: \(worker.stderrSoFar)")
+
+        var triggers: [String] = []
+        for customer in ["G1", "G2", "G3"] {
+            try h.cartAdd(customer, sku: "MILK", qty: 1, ts: "2026-11-20T10:00:00Z")
+            triggers.append(try h.cartAdd(customer, sku: "MILK", qty: 1, ts: "2026-11-23T10:00:00Z"))
+        }
+        try h.order("O-1", customer: "G4", items: itemsJSON([("MILK", 1, nil)]), ts: "2026-11-20T10:00:00Z")
+        try h.order("O-2", customer: "G4", items: itemsJSON([("MILK", 1, nil)]), ts: "2026-11-23T10:00:00Z")
+        let appeared = try await h.eventually(timeout: 10) { try h.xlen(Streams.alerts) >= 4 }
+        #expect(appeared, "alerts did not appear; worker stderr:\n\(worker.stderrSoFar)")
+        #expect(worker.isRunning, "without --drain the worker keeps running")
+
+        let signalled = Date()
+        worker.signal(SIGTERM)
+        let result = try await worker.wait(timeout: 60)
+        let stopSeconds = Date().timeIntervalSince(signalled)
+        #expect(result.exitedZero, "\(result)")
+        #expect(stopSeconds < 5, "took \(stopSeconds) s to stop after SIGTERM")
+        #expect(result.stderr.contains("worker stopped"), "\(result)")
+
+        #expect(Set(try h.alerts().compactMap { $0["trigger_id"] }) == Set(triggers + ["O-2"]))
+        #expect(try h.xlen(Streams.alerts) == 4)
+        #expect(try h.totalPending() == 0)
+        for stream in Streams.inputs { #expect(try h.lag(stream) == 0, "\(stream) lag") }
+        // The lease is handed back at once, so a successor need not wait for it to expire.
+        #expect(try h.redis.command("GET", "dupwatch:lease:dupwatch").isNull)
+    }
+
+    // MARK: 9
+
+    /// 2,000 entries: cart adds of five customers (each add more than 4 h after that customer's
+    /// previous one) and orders of five other customers, with fixed entry ids so that two servers
+    /// get byte-identical input. Each customer's events live in one stream.
+    private static func crashInput() -> [(stream: String, id: String, fields: [(String, String)])] {
+        var rng: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ bound: Int) -> Int {
+            rng = rng &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((rng >> 33) % UInt64(bound))
+        }
+        let skus = ["MILK", "BREAD", "EGGS", "JAM", "TEA", "RICE", "SOAP", "PASTA"]
+        let start: Int64 = 1_790_000_000_000  // 2026-09-21
+        var cartTime = [Int64](repeating: start, count: 5)
+        var orderTime = [Int64](repeating: start, count: 5)
+        var out: [(stream: String, id: String, fields: [(String, String)])] = []
+        for i in 0..<2000 {
+            let id = "\(1_000_000 + i)-0"
+            if next(10) < 7 {
+                let c = next(5)
+                cartTime[c] += 5 * 3_600_000 + Int64(next(3_600_000))
+                out.append((Streams.cart, id, [("type", "add"), ("customer_id", "CC\(c)"), ("sku", skus[next(skus.count)]),
+                                               ("qty", String(1 + next(3))), ("ts", String(cartTime[c]))]))
+            } else {
+                let c = next(5)
+                orderTime[c] += 3 * 3_600_000
+                var lines: [(sku: String, qty: Int, title: String?)] = []
+                for sku in skus where next(4) == 0 { lines.append((sku, 1 + next(4), nil)) }
+                if lines.isEmpty { lines.append((skus[next(skus.count)], 1, nil)) }
+                out.append((Streams.orderPlaced, id, [("order_id", "O-\(i)"), ("customer_id", "OC\(c)"),
+                                                      ("items", itemsJSON(lines)), ("ts", String(orderTime[c]))]))
+            }
+        }
+        return out
+    }
+
+    private static func alertsByID(_ h: Harness) throws -> (ids: [String], fields: [String: [String: String]]) {
+        let alerts = try h.alerts()
+        var byID: [String: [String: String]] = [:]
+        for alert in alerts {
+            var fields = alert
+            fields["detected_at"] = nil
+            byID[alert["alert_id"] ?? "?"] = fields
+        }
+        return (alerts.compactMap { $0["alert_id"] }, byID)
+    }
+
+    @Test func killedWorkerIsTakenOverAtOnceAndNoAlertIsLostOrDoubled() async throws {
+        let input = Self.crashInput()
+
+        // Reference: a crash-free run.
+        let clean = try Harness()
+        try clean.xaddMany(input)
+        try await clean.drain()
+        let reference = try Self.alertsByID(clean)
+        #expect(reference.ids.count == Set(reference.ids).count, "the crash-free run published an alert twice")
+        #expect(reference.ids.count > 500, "the input should raise many alerts, got \(reference.ids.count)")
+
+        // A worker killed mid-way, then a new one (new pid, new consumer name).
+        let crashed = try Harness()
+        try crashed.xaddMany(input)
+        let victim = try crashed.start(["worker", "--redis-url", crashed.url, "--batch", "5"])
+        let started = try await victim.waitForStderr(timeout: 10) { $0.contains("owns the streams") }
+        #expect(started, "first worker did not start: \(victim.stderrSoFar)")
+        try await Task.sleep(for: .milliseconds(100))
+        victim.signal(SIGKILL)
+        let killed = try await victim.wait(timeout: 10)
+        #expect(killed.signaled && killed.status == SIGKILL, "\(killed)")
+        let alertsAtKill = try crashed.xlen(Streams.alerts)
+        let pendingAtKill = try crashed.totalPending()
+        let leaseHolder = try crashed.redis.command("GET", "dupwatch:lease:dupwatch").optionalString
+        #expect(leaseHolder?.hasSuffix("-\(victim.pid)") == true, "lease held by \(leaseHolder ?? "nobody")")
+        // Informational: how far the victim got (the test is only meaningful when it was mid-way).
+        print("crash test: victim pid \(victim.pid) killed with \(alertsAtKill) alerts published, \(pendingAtKill) entries pending")
+
+        let successor = try await crashed.drain()
+        // The lease TTL is 10 s and --claim-idle 30 s: waiting for either would show here.
+        #expect(successor.seconds < 8, "the successor waited for the dead worker's lease or entries: \(successor)")
+        #expect(!successor.stderr.contains("standby"), "\(successor)")
+
+        let recovered = try Self.alertsByID(crashed)
+        #expect(recovered.ids.count == Set(recovered.ids).count,
+                "\(recovered.ids.count - Set(recovered.ids).count) alerts published twice after the crash")
+        let missing = Set(reference.ids).subtracting(recovered.ids)
+        let extra = Set(recovered.ids).subtracting(reference.ids)
+        #expect(missing.isEmpty, "\(missing.count) alerts missing after the crash, e.g. \(missing.prefix(3).compactMap { reference.fields[$0] })")
+        #expect(extra.isEmpty, "\(extra.count) unexpected alerts after the crash, e.g. \(extra.prefix(3).compactMap { recovered.fields[$0] })")
+        #expect(recovered.fields == reference.fields)
+        #expect(try crashed.totalPending() == 0)
+        for stream in Streams.inputs { #expect(try crashed.lag(stream) == 0, "\(stream) lag") }
+        #expect(try crashed.xlen(Streams.deadLetter) == 0, "dead letters: \((try? crashed.deadLetters().prefix(3)) ?? [])")
+        for c in 0..<5 {
+            #expect(try crashed.hash("cart:{CC\(c)}") == clean.hash("cart:{CC\(c)}"), "cart of CC\(c)")
+            #expect(try crashed.redis.command("LRANGE", "orders:{OC\(c)}", "0", "-1") == clean.redis.command("LRANGE", "orders:{OC\(c)}", "0", "-1"))
+        }
+    }
+
+    // MARK: 10
+
+    @Test func refusedConnectionIsRetriedAndReportedUntilSigterm() async throws {
+        let port = try RedisTestServer.freeLoopbackPort()
+        let url = "redis://127.0.0.1:\(port)"
+        let worker = try DupwatchProcess(["worker", "--redis-url", url, "--drain"])
+        let reported = try await worker.waitForStderr(timeout: 3) { $0.contains("cannot connect") && $0.contains("127.0.0.1:\(port)") }
+        #expect(reported, "no 'cannot connect ... 127.0.0.1:\(port)' within 3 s; stderr:\n\(worker.stderrSoFar)")
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(worker.isRunning, "the worker gave up instead of retrying: \(worker.stderrSoFar)")
+
+        let signalled = Date()
+        worker.signal(SIGTERM)
+        let result = try await worker.wait(timeout: 60)
+        #expect(result.exitedZero, "\(result)")
+        #expect(Date().timeIntervalSince(signalled) < 5)
+        // One line per condition, not one per retry.
+        let warnings = result.stderr.split(separator: "\n").filter { $0.contains("cannot connect") }
+        #expect(warnings.count == 1, "\(result.stderr)")
+    }
+
+    @Test func wrongOrMissingPasswordExitsNonZeroNamingTheProblemWithoutPrintingThePassword() async throws {
+        let secret = "s3cret-Pass-42"
+        let wrong = "wr0ng-Pass-17"
+        let h = try Harness(extraArguments: ["--requirepass", secret])
+
+        let wrongURL = "redis://:\(wrong)@127.0.0.1:\(h.server.port)"
+        let worker = try await h.runDupwatch(["worker", "--redis-url", wrongURL, "--drain"], timeout: 15)
+        #expect(!worker.exitedZero && !worker.signaled, "\(worker)")
+        #expect(worker.seconds < 10, "\(worker)")
+        #expect(worker.stderr.contains("WRONGPASS") || worker.stderr.lowercased().contains("password"), "\(worker)")
+        #expect(worker.stderr.contains("127.0.0.1:\(h.server.port)"), "\(worker)")
+
+        let missing = try await h.runDupwatch(["worker", "--redis-url", "redis://127.0.0.1:\(h.server.port)", "--drain"], timeout: 15)
+        #expect(!missing.exitedZero && !missing.signaled, "\(missing)")
+        #expect(missing.stderr.contains("NOAUTH") || missing.stderr.lowercased().contains("password"), "\(missing)")
+
+        // The same through the environment, and for a read command.
+        let viaEnv = try await h.runDupwatch(["worker", "--drain"], env: ["DUPWATCH_REDIS_URL": wrongURL], timeout: 15)
+        #expect(!viaEnv.exitedZero, "\(viaEnv)")
+        let status = try await h.runDupwatch(["status", "--redis-url", wrongURL], timeout: 15)
+        #expect(!status.exitedZero, "\(status)")
+        #expect(status.stderr.contains("WRONGPASS") || status.stderr.lowercased().contains("password"), "\(status)")
+
+        // An unparsable URL with a password in it.
+        let badURL = try await h.runDupwatch(["worker", "--redis-url", "redis://:\(wrong)@127.0.0.1:notaport", "--drain"], timeout: 15)
+        #expect(!badURL.exitedZero, "\(badURL)")
+
+        for result in [worker, missing, viaEnv, status, badURL] {
+            #expect(!result.stderr.contains(wrong) && !result.stdout.contains(wrong), "password printed: \(result)")
+            #expect(!result.stderr.contains(secret) && !result.stdout.contains(secret), "password printed: \(result)")
+        }
+        // Nothing was processed or created.
+        let probe = try h.server.connect()
+        #expect(try probe.command("DBSIZE").int == 0)
+    }
+}

@@ -1,0 +1,96 @@
+import Testing
+import DupWatchCore
+import DupWatchStore
+
+@Suite("Cart line format")
+struct CartLineFormatTests {
+    @Test func encodesQuantityAddedAtAndTitle() {
+        #expect(CartLineFormat.encode(CartLine(sku: "S", quantity: 3, addedAt: 1_795_168_800_000, title: "Milk"))
+            == "3|1795168800000|Milk")
+        #expect(CartLineFormat.encode(CartLine(sku: "S", quantity: 1, addedAt: 5)) == "1|5|")
+    }
+
+    @Test func lastEventFieldName() {
+        #expect(CartLineFormat.lastEventField == "_p")
+    }
+
+    @Test func roundTrips() {
+        let lines = [
+            CartLine(sku: "MILK", quantity: 2, addedAt: 1_795_168_800_000, title: "Organic Milk 1L"),
+            CartLine(sku: "MILK", quantity: 1_000_000, addedAt: 0, title: nil),
+            CartLine(sku: "X|Y", quantity: 7, addedAt: 42, title: "a|b||c|"),
+            CartLine(sku: "É", quantity: 1, addedAt: 253_402_300_799_999, title: "Crème brûlée ×2"),
+        ]
+        for line in lines {
+            #expect(CartLineFormat.decode(sku: line.sku, CartLineFormat.encode(line)) == line)
+        }
+    }
+
+    @Test func decodeTakesTheSkuFromTheFieldName() {
+        #expect(CartLineFormat.decode(sku: "EGGS", "6|100|") == CartLine(sku: "EGGS", quantity: 6, addedAt: 100))
+    }
+
+    @Test func decodeRejectsValuesItDidNotWrite() {
+        for bad in ["", "3", "3|100", "x|100|t", "3|y|t", "3.5|100|t", "|100|t", "3||t"] {
+            #expect(CartLineFormat.decode(sku: "S", bad) == nil, "\(bad)")
+        }
+    }
+}
+
+@Suite("Stored order format")
+struct StoredOrderFormatTests {
+    let order = StoredOrder(orderID: "O-1001", placedAt: 1_795_426_200_000, status: .shipped, lines: [
+        OrderLine(sku: "MILK", quantity: 2, title: "Organic Milk 1L"),
+        OrderLine(sku: "EGGS", quantity: 12),
+    ])
+
+    @Test func fields() {
+        let fields = StoredOrderFormat.fields(of: order, customerID: "C-42")
+        #expect(fields.map(\.0) == ["order_id", "customer_id", "ts", "order_date", "status", "items"])
+        let f = Dictionary(fields, uniquingKeysWith: { a, _ in a })
+        #expect(f["order_id"] == "O-1001")
+        #expect(f["customer_id"] == "C-42")
+        #expect(f["ts"] == "1795426200000")
+        #expect(f["order_date"] == "2026-11-23T09:30:00.000Z")
+        #expect(f["status"] == "shipped")
+        #expect(f["items"] == #"[{"sku":"MILK","qty":2,"title":"Organic Milk 1L"},{"sku":"EGGS","qty":12}]"#)
+    }
+
+    @Test func itemsJSONEscapesText() {
+        let json = StoredOrderFormat.itemsJSON([OrderLine(sku: #"a"b\c"#, quantity: 1, title: "line\nbreak")])
+        #expect(json == #"[{"sku":"a\"b\\c","qty":1,"title":"line\nbreak"}]"#)
+    }
+
+    @Test func roundTrips() throws {
+        let fields = Dictionary(StoredOrderFormat.fields(of: order, customerID: "C-42"), uniquingKeysWith: { a, _ in a })
+        #expect(StoredOrderFormat.decode(orderID: "O-1001", fields) == order)
+        for status in OrderStatus.allCases {
+            var other = order
+            other.status = status
+            other.lines = [OrderLine(sku: #"q"uote"#, quantity: 1_000_000, title: "É|ü")]
+            let f = Dictionary(StoredOrderFormat.fields(of: other, customerID: "C"), uniquingKeysWith: { a, _ in a })
+            #expect(StoredOrderFormat.decode(orderID: other.orderID, f) == other)
+        }
+    }
+
+    @Test func decodeRejectsIncompleteOrCorruptHashes() {
+        let good = Dictionary(StoredOrderFormat.fields(of: order, customerID: "C-42"), uniquingKeysWith: { a, _ in a })
+        #expect(StoredOrderFormat.decode(orderID: "O-1001", good) != nil)
+        var cases: [[String: String]] = [[:]]
+        for field in ["ts", "status", "items"] {
+            var missing = good
+            missing[field] = nil
+            cases.append(missing)
+        }
+        for (field, value) in [("ts", "yesterday"), ("ts", ""), ("status", "Shipped"), ("status", "lost"),
+                               ("items", "not json"), ("items", "[]"), ("items", #"{"sku":"A","qty":1}"#),
+                               ("items", #"[{"sku":"A","qty":0}]"#)] {
+            var bad = good
+            bad[field] = value
+            cases.append(bad)
+        }
+        for fields in cases {
+            #expect(StoredOrderFormat.decode(orderID: "O-1001", fields) == nil, "\(fields)")
+        }
+    }
+}

@@ -1,0 +1,56 @@
+# scripts/common.sh — shared helpers, sourced by the other scripts (not run on its own).
+#
+# Sets ROOT (the repository root) and cds there, so every script works from any directory;
+# sets the paths of the local Redis (var/redis/...), its port (DUPWATCH_REDIS_PORT, default
+# 6379), and provides die/note plus redis-cli wrappers that authenticate as one of the ACL
+# users without putting the password on the command line (REDISCLI_AUTH + --user).
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+REDIS_PORT="${DUPWATCH_REDIS_PORT:-6379}"
+VAR_DIR="$ROOT/var"
+REDIS_DIR="$VAR_DIR/redis"
+REDIS_PIDFILE="$REDIS_DIR/redis.pid"
+REDIS_LOG="$REDIS_DIR/redis.log"
+REDIS_ACL="$REDIS_DIR/users.acl"
+CREDENTIALS="$VAR_DIR/credentials.env"
+
+die() {
+    printf '%s: error: %s\n' "$(basename "$0")" "$*" >&2
+    exit 1
+}
+
+note() {
+    printf '%s: %s\n' "$(basename "$0")" "$*" >&2
+}
+
+case "$REDIS_PORT" in
+    '' | *[!0-9]*) die "DUPWATCH_REDIS_PORT='$REDIS_PORT' is not a port number; unset it or set e.g. DUPWATCH_REDIS_PORT=6380" ;;
+esac
+
+# Loads var/credentials.env (written by scripts/start-redis.sh). Returns 1 when it is missing.
+load_credentials() {
+    [[ -r "$CREDENTIALS" ]] || return 1
+    # shellcheck disable=SC1090
+    source "$CREDENTIALS"
+    [[ -n "${DUPWATCH_WORKER_PASSWORD:-}" && -n "${DUPWATCH_PRODUCER_PASSWORD:-}" && -n "${DUPWATCH_ADMIN_PASSWORD:-}" ]]
+}
+
+require_credentials() {
+    load_credentials || die "no credentials in $CREDENTIALS: start Redis first with scripts/start-redis.sh (or scripts/run.sh)"
+}
+
+# redis-cli as one of the ACL users, on the local port. Usage: rcli admin PING
+rcli() {
+    local user="$1"
+    shift
+    local password
+    case "$user" in
+        dupwatch) password="${DUPWATCH_WORKER_PASSWORD:-}" ;;
+        producer) password="${DUPWATCH_PRODUCER_PASSWORD:-}" ;;
+        admin) password="${DUPWATCH_ADMIN_PASSWORD:-}" ;;
+        *) die "rcli: unknown user '$user'" ;;
+    esac
+    REDISCLI_AUTH="$password" redis-cli -h 127.0.0.1 -p "$REDIS_PORT" --user "$user" "$@"
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# scripts/run.sh — the main job: builds DupWatch (release), starts the local Redis from
+# redis.conf (scripts/start-redis.sh; reused when already running) and runs the worker in the
+# foreground as the ACL user dupwatch (DUPWATCH_REDIS_URL from var/credentials.env).
+# Extra arguments go to `dupwatch worker`, e.g.: scripts/run.sh --log-level debug
+# Ctrl-C (SIGINT) or SIGTERM stops the worker cleanly: it finishes and acks its batch and
+# hands the lease over. Redis keeps running; stop it with scripts/stop-redis.sh.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+"$ROOT/scripts/install-deps.sh"
+
+note "building (swift build -c release)"
+swift build -c release ||
+    die "swift build -c release failed (see the compiler output above); fix the build, then rerun"
+
+"$ROOT/scripts/start-redis.sh"
+
+require_credentials
+[[ -x "$ROOT/.build/release/dupwatch" ]] || die ".build/release/dupwatch is missing after the build; try: swift build -c release --product dupwatch"
+
+note "starting the worker (Ctrl-C stops it); in another terminal: scripts/demo.sh"
+exec "$ROOT/.build/release/dupwatch" worker "$@"
