@@ -396,7 +396,7 @@ def cmd_chaos(args):
 
     result = {
         "events": len(entries), "worker_kills": 0, "redis_kills": 0, "kills_with_work_outstanding": 0,
-        "kills_with_own_pending": 0, "worker_exits": [], "recoveries": [], "stalled": [], "errors": [],
+        "kills_with_own_pending": 0, "aimed_kills": 0, "worker_exits": [], "recoveries": [], "stalled": [], "errors": [],
     }
 
     monitor = Monitor(args.url)
@@ -412,32 +412,34 @@ def cmd_chaos(args):
             time.sleep(0.01)
         raise RuntimeError("redis not answering")
 
-    # Pace: 10% before the first worker, the rest spread over ~85% of the expected kill window,
-    # in chunks every 20 ms, so entries keep arriving while workers die.
+    # Arrival: 10% before the first worker; then, in every worker's life, one burst of about
+    # 0.9 * total / (0.85 * K) entries (all input is in after ~85% of the kills). Half of the
+    # kills are aimed: the burst comes 0-60 ms before the SIGKILL, so the worker is most likely
+    # in the middle of a batch (read, not yet committed); the others fall at a random moment.
     total = len(entries)
-    expected_window = args.worker_kills * 0.45 + args.redis_kills * 1.5
-    pusher = Pusher(args.url, entries, chunk=max(50, int(2 * total / max(1.0, expected_window * 0.85) * 0.02)))
+    pusher = Pusher(args.url, entries, chunk=500, pause=0)
     pusher.set_target(int(total * 0.10))
     pusher.start()
     while not pusher.done() and pusher.position < int(total * 0.10) and pusher.error is None:
         time.sleep(0.01)
-    push_started = time.monotonic()
+    burst = max(1, -(-int(total * 0.90) // max(1, int(args.worker_kills * 0.85))))
+    pushed_target = int(total * 0.10)
 
-    def pace_target():
-        elapsed = time.monotonic() - push_started
-        return int(total * min(1.0, 0.10 + 0.90 * elapsed / max(0.5, expected_window * 0.85)))
+    def next_burst():
+        nonlocal pushed_target
+        pushed_target = min(total, pushed_target + burst)
+        pusher.set_target(pushed_target)
 
-    pacer_stop = threading.Event()
-
-    def pacer():
-        while not pacer_stop.is_set():
-            pusher.set_target(pace_target())
-            if pusher.done():
-                return
-            time.sleep(0.01)
-
-    pacer_thread = threading.Thread(target=pacer, daemon=True)
-    pacer_thread.start()
+    def sleep_with_burst(delay):
+        """Sleeps `delay` s in all, with this life's burst of input somewhere in it."""
+        if rng.random() < 0.5:
+            before = max(0.0, delay - rng.uniform(0.0, 0.06))
+            result["aimed_kills"] += 1
+        else:
+            before = rng.uniform(0.0, delay)
+        time.sleep(before)
+        next_burst()
+        time.sleep(max(0.0, delay - before))
 
     redis_kill_points = set()
     for j in range(1, args.redis_kills + 1):
@@ -483,7 +485,7 @@ def cmd_chaos(args):
             events.append(ev)
 
             if i in redis_kill_points:
-                time.sleep(rng.uniform(0.05, 0.5))
+                sleep_with_burst(rng.uniform(0.05, 0.5))
                 pre = probe_now()[0]
                 pid = current_redis_pid()
                 t_kill = now_ms()
@@ -526,7 +528,7 @@ def cmd_chaos(args):
                                             % (worker.pid, worker.returncode))
                 time.sleep(rng.uniform(0.05, 0.7))
             else:
-                time.sleep(rng.uniform(0.05, 0.7))
+                sleep_with_burst(rng.uniform(0.05, 0.7))
 
             t_end = now_ms()
             events[-1]["end"] = t_end
@@ -557,8 +559,7 @@ def cmd_chaos(args):
             worker_log.write(("=== worker pid %d killed at %.0f ms\n" % (worker.pid, now_ms())).encode())
             worker_log.flush()
 
-        # The rest of the input, if the pace did not get there yet.
-        pacer_stop.set()
+        # The rest of the input, if the bursts did not get there yet.
         pusher.set_target(total)
         while not pusher.done():
             if pusher.error:
@@ -588,7 +589,6 @@ def cmd_chaos(args):
     except Exception as error:
         result["errors"].append("supervisor: %s: %s" % (type(error).__name__, error))
     finally:
-        pacer_stop.set()
         pusher.stop()
         monitor.stopping.set()
         monitor.join(2)
@@ -780,7 +780,8 @@ def cmd_verify(args):
         out = []
         for entry_id, fields in xrange_all(r, DEADLETTER_STREAM):
             d = dict(pairs(fields))
-            out.append((d.get("source_stream"), d.get("source_id"), d.get("reason")))
+            # `reason` is "code: explanation"; the code is what is compared.
+            out.append((d.get("source_stream"), d.get("source_id"), (d.get("reason") or "").split(":", 1)[0]))
         return out
 
     a_dead = dead_of(ref)
@@ -841,10 +842,10 @@ def cmd_verify(args):
         print("DIFF ... %d more" % (len(diffs) - 40))
     if chaos:
         rk = chaos.get("max_recovery_by_kind", {})
-        print("info: kills_with_work_outstanding=%s kills_leaving_pending=%s recoveries=%d stalled=%d "
+        print("info: aimed_kills=%s kills_with_work_outstanding=%s kills_leaving_pending=%s recoveries=%d stalled=%d "
               "max_worker_restart_recovery_ms=%s max_redis_restart_recovery_ms=%s push_window_ms=%s "
               "pusher_reconnects=%s drain_ms=%s state_keys=%d"
-              % (chaos.get("kills_with_work_outstanding"), chaos.get("kills_with_own_pending"),
+              % (chaos.get("aimed_kills"), chaos.get("kills_with_work_outstanding"), chaos.get("kills_with_own_pending"),
                  len(chaos.get("recoveries", [])), len(chaos.get("stalled", [])), rk.get("worker_start"),
                  rk.get("redis_restart"), chaos.get("push_window_ms"), chaos.get("pusher_reconnects"),
                  chaos.get("drain_ms"), len(b_state)))

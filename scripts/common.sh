@@ -41,6 +41,20 @@ require_credentials() {
     load_credentials || die "no credentials in $CREDENTIALS: start Redis first with scripts/start-redis.sh (or scripts/run.sh)"
 }
 
+# Prints the pid in var/redis/redis.pid if that process is a live redis-server (not a zombie,
+# not a recycled pid); returns 1 otherwise.
+redis_pid() {
+    local pid
+    [[ -s "$REDIS_PIDFILE" ]] || return 1
+    pid="$(cat "$REDIS_PIDFILE")"
+    [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+    if [[ -r "/proc/$pid/status" ]]; then
+        grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" && return 1
+        grep -q 'redis' "/proc/$pid/comm" 2>/dev/null || return 1
+    fi
+    echo "$pid"
+}
+
 # redis-cli as one of the ACL users, on the local port. Usage: rcli admin PING
 rcli() {
     local user="$1"

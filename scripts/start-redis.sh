@@ -25,7 +25,7 @@ admin_ping() {
 }
 
 pid_alive() {
-    [[ -s "$REDIS_PIDFILE" ]] && kill -0 "$(cat "$REDIS_PIDFILE")" 2>/dev/null
+    redis_pid >/dev/null
 }
 
 show_where() {
@@ -42,6 +42,11 @@ if load_credentials && [[ "$(admin_ping)" == "PONG" ]]; then
     show_where "$(cat "$REDIS_PIDFILE" 2>/dev/null || true)"
     exit 0
 fi
+# A server that was just killed may take a moment to go away.
+for _ in $(seq 1 15); do
+    pid_alive || break
+    sleep 0.2
+done
 if pid_alive; then
     die "a Redis started from var/redis (pid $(cat "$REDIS_PIDFILE")) is running but does not answer as admin on port $REDIS_PORT (started with another DUPWATCH_REDIS_PORT?); stop it with scripts/stop-redis.sh (same DUPWATCH_REDIS_PORT it was started with) or kill $(cat "$REDIS_PIDFILE")"
 fi

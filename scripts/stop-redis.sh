@@ -8,11 +8,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 STOP_TIMEOUT="${DUPWATCH_REDIS_STOP_TIMEOUT:-60}"
 
-pid=""
-if [[ -s "$REDIS_PIDFILE" ]]; then
-    pid="$(cat "$REDIS_PIDFILE")"
-    kill -0 "$pid" 2>/dev/null || pid=""
-fi
+pid="$(redis_pid || true)"
 
 command -v redis-cli >/dev/null 2>&1 || die "redis-cli not found; run scripts/install-deps.sh"
 
@@ -38,7 +34,7 @@ fi
 
 if [[ -n "$pid" ]]; then
     deadline=$((SECONDS + STOP_TIMEOUT))
-    while kill -0 "$pid" 2>/dev/null; do
+    while redis_pid >/dev/null; do
         if ((SECONDS >= deadline)); then
             die "Redis (pid $pid) is still running ${STOP_TIMEOUT}s after the shutdown request; see ${REDIS_LOG#"$ROOT"/} (kill -9 $pid loses at most the last second of writes)"
         fi

@@ -13,7 +13,7 @@ note "building the package and its tests (swift build --build-tests)"
 swift build --build-tests ||
     die "swift build --build-tests failed (see the compiler output above); fix the build, then rerun"
 
-note "running the tests (swift test $*)"
+note "running the tests (swift test${*:+ $*})"
 status=0
 swift test "$@" || status=$?
 if ((status != 0)); then

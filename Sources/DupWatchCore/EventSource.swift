@@ -4,4 +4,13 @@ public enum EventSource: String, Sendable, CaseIterable, Hashable {
     case cart
     case orderPlaced
     case orderStatus
+
+    /// Tie-break between entries with equal ids in different streams.
+    public var rank: Int {
+        switch self {
+        case .cart: 0
+        case .orderPlaced: 1
+        case .orderStatus: 2
+        }
+    }
 }

@@ -44,7 +44,7 @@ public struct BatchPlanner: Sendable {
     /// Entries are processed in entry-id order across the three streams, which keeps each
     /// customer's events in the order they were produced (ids are assigned at XADD time).
     public func parse(_ entries: [DeliveredEntry]) -> ParsedBatch {
-        let sorted = entries.sorted { $0.id < $1.id }
+        let sorted = entries.sorted { EntryID.processingOrder(($0.id, $0.source), ($1.id, $1.source)) }
         var items: [ParsedBatch.Item] = []
         items.reserveCapacity(sorted.count)
         var customers: [String] = []

@@ -38,7 +38,15 @@ public struct MergeFrontier: Sendable {
                 carried[source] = []
             }
         }
-        return ready.sorted { $0.id < $1.id }
+        return ready.sorted { EntryID.processingOrder(($0.id, $0.source), ($1.id, $1.source)) }
+    }
+
+    /// Adds entries to carry without deciding anything (pending entries found at recovery that
+    /// must wait for earlier undelivered entries of another stream).
+    public mutating func carry(_ entries: [DeliveredEntry]) {
+        for entry in entries.sorted(by: { $0.id < $1.id }) {
+            carried[entry.source, default: []].append(entry)
+        }
     }
 
     public mutating func removeAll() {

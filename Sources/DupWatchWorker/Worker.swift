@@ -238,7 +238,20 @@ public final class Worker {
                 sleep(ms: 200)
                 continue
             }
-            claimable.sort { (EntryID($0.entry.id) ?? .init(milliseconds: 0, sequence: 0)) < (EntryID($1.entry.id) ?? .init(milliseconds: 0, sequence: 0)) }
+            claimable.sort {
+                EntryID.processingOrder((EntryID($0.entry.id) ?? .init(milliseconds: 0, sequence: 0), $0.source),
+                                        (EntryID($1.entry.id) ?? .init(milliseconds: 0, sequence: 0), $1.source))
+            }
+            // A pending entry may only go ahead of what no consumer has been delivered yet if
+            // its id is smaller: otherwise it waits in the merge frontier for the normal reads.
+            if let limit = try firstUndelivered(connection) {
+                let later = claimable.filter { (EntryID($0.entry.id) ?? limit) >= limit }
+                claimable.removeAll { (EntryID($0.entry.id) ?? limit) >= limit }
+                if claimable.isEmpty {
+                    frontier.carry(try claim(later, connection))
+                    return
+                }
+            }
             let exhausted = claimable.filter { $0.entry.deliveries >= Int64(config.maxDeliveries) }
             var retry = claimable.filter { $0.entry.deliveries < Int64(config.maxDeliveries) }
             if retry.contains(where: { $0.entry.deliveries >= 2 }) {
@@ -252,6 +265,37 @@ public final class Worker {
                 try process(batch, on: connection)
             }
         }
+    }
+
+    /// The smallest id, over the three streams, of an entry the group has not delivered yet.
+    private func firstUndelivered(_ connection: RedisConnection) throws -> EntryID? {
+        let infos = try connection.pipeline(EventSource.allCases.map {
+            RedisCommand("XINFO", "GROUPS", config.keys.stream(for: $0))
+        })
+        var ranges: [RedisCommand] = []
+        for (index, source) in EventSource.allCases.enumerated() {
+            var last = "0-0"
+            for group in try infos[index].throwIfError().array {
+                let fields = try group.array
+                var i = 0
+                var name = ""
+                var delivered = "0-0"
+                while i + 1 < fields.count {
+                    let key = try fields[i].string
+                    if key == "name" { name = try fields[i + 1].string }
+                    if key == "last-delivered-id" { delivered = try fields[i + 1].string }
+                    i += 2
+                }
+                if name == config.group { last = delivered }
+            }
+            ranges.append(RedisCommand("XRANGE", config.keys.stream(for: source), "(" + last, "+", "COUNT", "1"))
+        }
+        var first: EntryID?
+        for reply in try connection.pipeline(ranges) {
+            guard let entry = try StreamCommands.decodeEntries(reply.throwIfError()).first, let id = EntryID(entry.id) else { continue }
+            first = first.map { min($0, id) } ?? id
+        }
+        return first
     }
 
     private func claim(_ entries: [(source: EventSource, entry: PendingEntry)], _ connection: RedisConnection) throws -> [DeliveredEntry] {

@@ -37,7 +37,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Claim entries pending at another consumer after they are idle this long.")
     var claimIdle: String = "30s"
 
-    @Option(help: "Dead-letter an entry delivered more than this many times.")
+    @Option(help: "Dead-letter an entry instead of delivering it a time more once it was delivered this many times without success.")
     var maxDeliveries: Int = 5
 
     @Option(help: "Customers kept in memory while this worker owns the streams (0 disables the cache).")

@@ -591,6 +591,15 @@ struct EventIDRuleTests {
         #expect(h.state.cart["A"]?.quantity == 2)
     }
 
+    @Test func idExactlyAtTheHorizonSurvivesThePruneOfOlderOnes() {
+        var h = Harness()
+        _ = h.apply(add("A", 1, at: t0, id: "ev-a"))
+        _ = h.apply(add("A", 1, at: t0 + 1, id: "ev-b"))
+        _ = h.apply(add("A", 1, at: t0 + 24 * hour + 1, id: "ev-c"))  // horizon = t0 + 1
+        #expect(h.state.eventIDs == ["ev-b": t0 + 1, "ev-c": t0 + 24 * hour + 1])
+        #expect(h.apply(add("A", 1, at: t0 + 1, id: "ev-b")) == .duplicate)
+    }
+
     @Test func retentionIsConfigurable() {
         var h = Harness(config: RuleConfig(eventIDRetentionMs: hour))
         _ = h.apply(add("A", 1, at: t0, id: "ev-1"))

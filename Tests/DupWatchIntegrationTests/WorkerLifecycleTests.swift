@@ -48,35 +48,41 @@ struct WorkerLifecycleTests {
 
     // MARK: 9
 
-    /// 2,000 entries: cart adds of five customers (each add more than 4 h after that customer's
-    /// previous one) and orders of five other customers, with fixed entry ids so that two servers
-    /// get byte-identical input. Each customer's events live in one stream.
-    private static func crashInput() -> [(stream: String, id: String, fields: [(String, String)])] {
+    /// 2,000 entries for five customers: cart adds (each more than 4 h after that customer's
+    /// previous event), orders, and status updates of earlier orders, spread over the three
+    /// streams, with fixed entry ids so that two servers get byte-identical input.
+    static func crashInput() -> [(stream: String, id: String, fields: [(String, String)])] {
         var rng: UInt64 = 0x9E37_79B9_7F4A_7C15
         func next(_ bound: Int) -> Int {
             rng = rng &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Int((rng >> 33) % UInt64(bound))
         }
         let skus = ["MILK", "BREAD", "EGGS", "JAM", "TEA", "RICE", "SOAP", "PASTA"]
-        let start: Int64 = 1_790_000_000_000  // 2026-09-21
-        var cartTime = [Int64](repeating: start, count: 5)
-        var orderTime = [Int64](repeating: start, count: 5)
+        let statuses = ["shipped", "delivered", "cancelled", "returned"]
+        var time = [Int64](repeating: 1_790_000_000_000, count: 5)  // 2026-09-21
+        var orders: [[String]] = Array(repeating: [], count: 5)
         var out: [(stream: String, id: String, fields: [(String, String)])] = []
         for i in 0..<2000 {
             let id = "\(1_000_000 + i)-0"
-            if next(10) < 7 {
-                let c = next(5)
-                cartTime[c] += 5 * 3_600_000 + Int64(next(3_600_000))
+            let c = next(5)
+            time[c] += 4 * 3_600_000 + 1 + Int64(next(3_600_000))
+            let ts = String(time[c])
+            let kind = next(100)
+            if kind < 60 {
                 out.append((Streams.cart, id, [("type", "add"), ("customer_id", "CC\(c)"), ("sku", skus[next(skus.count)]),
-                                               ("qty", String(1 + next(3))), ("ts", String(cartTime[c]))]))
-            } else {
-                let c = next(5)
-                orderTime[c] += 3 * 3_600_000
+                                               ("qty", String(1 + next(3))), ("ts", ts)]))
+            } else if kind < 85 || orders[c].isEmpty {
                 var lines: [(sku: String, qty: Int, title: String?)] = []
                 for sku in skus where next(4) == 0 { lines.append((sku, 1 + next(4), nil)) }
                 if lines.isEmpty { lines.append((skus[next(skus.count)], 1, nil)) }
-                out.append((Streams.orderPlaced, id, [("order_id", "O-\(i)"), ("customer_id", "OC\(c)"),
-                                                      ("items", itemsJSON(lines)), ("ts", String(orderTime[c]))]))
+                orders[c].append("O-\(i)")
+                out.append((Streams.orderPlaced, id, [("order_id", "O-\(i)"), ("customer_id", "CC\(c)"),
+                                                      ("items", itemsJSON(lines)), ("ts", ts)]))
+            } else {
+                let recent = orders[c].suffix(3)
+                let order = recent[recent.startIndex + next(recent.count)]
+                out.append((Streams.orderStatus, id, [("order_id", order), ("customer_id", "CC\(c)"),
+                                                      ("status", statuses[next(statuses.count)]), ("ts", ts)]))
             }
         }
         return out
@@ -94,52 +100,92 @@ struct WorkerLifecycleTests {
     }
 
     @Test func killedWorkerIsTakenOverAtOnceAndNoAlertIsLostOrDoubled() async throws {
+        try await Self.interruptedRunMatchesCleanRun(signal: SIGKILL, batch: 5) { _, _ in
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// Like the crash test, but the first worker is stopped gracefully in the middle of a
+    /// backlog: it must leave nothing pending, and its successor must end where a single
+    /// uninterrupted run ends.
+    @Test func sigtermInTheMiddleOfABacklogLeavesNothingPendingAndLosesNothing() async throws {
+        try await Self.interruptedRunMatchesCleanRun(signal: SIGTERM, batch: 5) { h, _ in
+            _ = try await h.eventually(timeout: 10) { try h.xlen(Streams.alerts) >= 200 }
+        }
+    }
+
+    /// The same 2,000 entries on two servers: one drained in one go; on the other a worker is
+    /// started, interrupted with `signal` once `interruptWhen` returns, and a successor (new
+    /// pid, so a new consumer name) drains the rest. Both must end with the same alerts and state.
+    static func interruptedRunMatchesCleanRun(signal: Int32, batch: Int,
+                                              interruptWhen: (Harness, DupwatchProcess) async throws -> Void) async throws {
         let input = Self.crashInput()
 
-        // Reference: a crash-free run.
+        // Reference: an uninterrupted run.
         let clean = try Harness()
         try clean.xaddMany(input)
         try await clean.drain()
         let reference = try Self.alertsByID(clean)
-        #expect(reference.ids.count == Set(reference.ids).count, "the crash-free run published an alert twice")
+        #expect(reference.ids.count == Set(reference.ids).count, "the uninterrupted run published an alert twice")
         #expect(reference.ids.count > 500, "the input should raise many alerts, got \(reference.ids.count)")
+        #expect(try clean.xlen(Streams.deadLetter) == 0, "uninterrupted run dead letters: \((try? clean.deadLetters().prefix(3)) ?? [])")
 
-        // A worker killed mid-way, then a new one (new pid, new consumer name).
-        let crashed = try Harness()
-        try crashed.xaddMany(input)
-        let victim = try crashed.start(["worker", "--redis-url", crashed.url, "--batch", "5"])
-        let started = try await victim.waitForStderr(timeout: 10) { $0.contains("owns the streams") }
-        #expect(started, "first worker did not start: \(victim.stderrSoFar)")
-        try await Task.sleep(for: .milliseconds(100))
-        victim.signal(SIGKILL)
-        let killed = try await victim.wait(timeout: 10)
-        #expect(killed.signaled && killed.status == SIGKILL, "\(killed)")
-        let alertsAtKill = try crashed.xlen(Streams.alerts)
-        let pendingAtKill = try crashed.totalPending()
-        let leaseHolder = try crashed.redis.command("GET", "dupwatch:lease:dupwatch").optionalString
-        #expect(leaseHolder?.hasSuffix("-\(victim.pid)") == true, "lease held by \(leaseHolder ?? "nobody")")
-        // Informational: how far the victim got (the test is only meaningful when it was mid-way).
-        print("crash test: victim pid \(victim.pid) killed with \(alertsAtKill) alerts published, \(pendingAtKill) entries pending")
+        // A worker interrupted mid-way, then a new one.
+        let interrupted = try Harness()
+        try interrupted.xaddMany(input)
+        let first = try interrupted.start(["worker", "--redis-url", interrupted.url, "--batch", String(batch)])
+        let started = try await first.waitForStderr(timeout: 10) { $0.contains("owns the streams") }
+        #expect(started, "first worker did not start: \(first.stderrSoFar)")
+        try await interruptWhen(interrupted, first)
+        let signalled = Date()
+        first.signal(signal)
+        let ended = try await first.wait(timeout: 60)
+        let alertsAtStop = try interrupted.xlen(Streams.alerts)
+        let pendingAtStop = try interrupted.totalPending()
+        let lagAtStop = try Streams.inputs.reduce(Int64(0)) { $0 + ((try interrupted.lag($1)) ?? 0) }
+        print("\(signal == SIGKILL ? "SIGKILL" : "SIGTERM") of pid \(first.pid): \(alertsAtStop) of \(reference.ids.count) alerts published, \(pendingAtStop) entries pending, lag \(lagAtStop)")
+        #expect(lagAtStop > 0, "the first worker finished before it was interrupted: this run tests nothing")
+        if signal == SIGKILL {
+            #expect(ended.signaled && ended.status == SIGKILL, "\(ended)")
+            let leaseHolder = try interrupted.redis.command("GET", "dupwatch:lease:dupwatch").optionalString
+            #expect(leaseHolder?.hasSuffix("-\(first.pid)") == true, "lease held by \(leaseHolder ?? "nobody")")
+        } else {
+            #expect(ended.exitedZero, "\(ended)")
+            #expect(Date().timeIntervalSince(signalled) < 5, "took \(Date().timeIntervalSince(signalled)) s to stop")
+            // BUG (MergeFrontier): entries read past the merge frontier stay pending at the
+            // stopped worker instead of being processed or released.
+            #expect(pendingAtStop == 0, "BUG: a gracefully stopped worker left \(pendingAtStop) read-but-unprocessed entries pending")
+        }
 
-        let successor = try await crashed.drain()
+        let successor = try await interrupted.drain()
         // The lease TTL is 10 s and --claim-idle 30 s: waiting for either would show here.
-        #expect(successor.seconds < 8, "the successor waited for the dead worker's lease or entries: \(successor)")
+        #expect(successor.seconds < 8, "the successor waited for the old worker's lease or entries: \(successor)")
         #expect(!successor.stderr.contains("standby"), "\(successor)")
 
-        let recovered = try Self.alertsByID(crashed)
+        let recovered = try Self.alertsByID(interrupted)
         #expect(recovered.ids.count == Set(recovered.ids).count,
-                "\(recovered.ids.count - Set(recovered.ids).count) alerts published twice after the crash")
+                "\(recovered.ids.count - Set(recovered.ids).count) alerts published twice")
         let missing = Set(reference.ids).subtracting(recovered.ids)
         let extra = Set(recovered.ids).subtracting(reference.ids)
-        #expect(missing.isEmpty, "\(missing.count) alerts missing after the crash, e.g. \(missing.prefix(3).compactMap { reference.fields[$0] })")
-        #expect(extra.isEmpty, "\(extra.count) unexpected alerts after the crash, e.g. \(extra.prefix(3).compactMap { recovered.fields[$0] })")
-        #expect(recovered.fields == reference.fields)
-        #expect(try crashed.totalPending() == 0)
-        for stream in Streams.inputs { #expect(try crashed.lag(stream) == 0, "\(stream) lag") }
-        #expect(try crashed.xlen(Streams.deadLetter) == 0, "dead letters: \((try? crashed.deadLetters().prefix(3)) ?? [])")
+        // BUG (recovery order): pending entries are recovered before older, never-delivered
+        // entries of the other streams, so e.g. a status update is applied before its order.
+        #expect(missing.isEmpty, "\(missing.count) alerts missing after the restart, e.g. \(missing.sorted().prefix(2).compactMap { reference.fields[$0] })")
+        #expect(extra.isEmpty, "\(extra.count) unexpected alerts after the restart, e.g. \(extra.sorted().prefix(2).compactMap { recovered.fields[$0] })")
+        if missing.isEmpty && extra.isEmpty {
+            let differing = reference.fields.filter { recovered.fields[$0.key] != $0.value }
+            #expect(differing.isEmpty, "\(differing.count) alerts differ, e.g. \(differing.first.map { "\($0.value) vs \(recovered.fields[$0.key] ?? [:])" } ?? "")")
+        }
+        #expect(try interrupted.xlen(Streams.deadLetter) == 0,
+                "BUG (recovery order): dead letters after the restart: \((try? interrupted.deadLetters().prefix(2).map { $0["reason"] ?? "" }) ?? [])")
+        #expect(try interrupted.totalPending() == 0)
+        for stream in Streams.inputs { #expect(try interrupted.lag(stream) == 0, "\(stream) lag") }
         for c in 0..<5 {
-            #expect(try crashed.hash("cart:{CC\(c)}") == clean.hash("cart:{CC\(c)}"), "cart of CC\(c)")
-            #expect(try crashed.redis.command("LRANGE", "orders:{OC\(c)}", "0", "-1") == clean.redis.command("LRANGE", "orders:{OC\(c)}", "0", "-1"))
+            #expect(try interrupted.hash("cart:{CC\(c)}") == clean.hash("cart:{CC\(c)}"), "cart of CC\(c)")
+            let recent = try interrupted.redis.command("LRANGE", "orders:{CC\(c)}", "0", "-1")
+            #expect(try recent == clean.redis.command("LRANGE", "orders:{CC\(c)}", "0", "-1"), "last orders of CC\(c)")
+            for id in try recent.array.map({ try $0.string }) {
+                #expect(try interrupted.hash("order:{CC\(c)}:\(id)") == clean.hash("order:{CC\(c)}:\(id)"), "order \(id) of CC\(c)")
+            }
         }
     }
 

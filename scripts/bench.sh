@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The whole performance comparison in one go: a fresh local Redis from the project's redis.conf
+# (AOF everysec), `dupwatch bench` (drain, memory, latency), and the peer workers of
+# ../shared/peers on the same seeded input, then one summary line.
+#   scripts/bench.sh [--events N] [--peer-events N] [--seed S] [--runs R] [--plot FILE.svg]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+EVENTS=1000000; PEER_EVENTS=50000; SEED=42; RUNS=3; PLOT=var/bench.svg; EXTRA=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --events) EVENTS=$2; shift 2;; --peer-events) PEER_EVENTS=$2; shift 2;; --seed) SEED=$2; shift 2;;
+    --runs) RUNS=$2; shift 2;; --plot) PLOT=$2; shift 2;; *) EXTRA+=("$1"); shift;;
+  esac
+done
+scripts/install-deps.sh
+swift build -c release >&2
+BIN=.build/release/dupwatch
+PEER=../shared/peers/py_worker.py
+
+TMP=$(mktemp -d); PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+redis-server redis.conf --port "$PORT" --dir "$TMP" --daemonize yes --pidfile "$TMP/redis.pid" --aclfile "" \
+  --logfile "$TMP/redis.log" >/dev/null
+trap 'kill "$(cat "$TMP/redis.pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$TMP"' EXIT
+for _ in $(seq 50); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+URL="redis://127.0.0.1:$PORT"
+mkdir -p var
+echo "bench: redis-server $(redis-server --version | awk '{print $3}') on port $PORT, AOF $(redis-cli -p "$PORT" config get appendfsync | tail -1)" >&2
+
+"$BIN" bench --redis-url "$URL" --flush --events "$EVENTS" --seed "$SEED" --runs "$RUNS" --plot "$PLOT" --json "${EXTRA[@]}" > var/bench-dupwatch.json
+"$BIN" bench --redis-url "$URL" --flush --events "$PEER_EVENTS" --seed "$SEED" --runs "$RUNS" --rate 0 --memory-customers 0 \
+  --label dupwatch-small --json > var/bench-dupwatch-small.json
+
+best=0; best_name=none
+if [ -f "$PEER" ]; then
+  [ -x .venv/bin/python ] || { python3 -m venv .venv && .venv/bin/pip install -q redis hiredis; }
+  for mode in simple lua; do
+    "$BIN" bench --redis-url "$URL" --flush --events "$PEER_EVENTS" --seed "$SEED" --runs "$RUNS" --rate 0 --memory-customers 0 \
+      --label "py_worker-$mode" --worker ".venv/bin/python $PEER worker --redis-url {url} --drain --mode $mode" --json \
+      > "var/bench-peer-$mode.json"
+    eps=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["events_per_s_median"]))' "var/bench-peer-$mode.json")
+    echo "peer py_worker --mode $mode: $eps events/s on $PEER_EVENTS events" >&2
+    if [ "$eps" -gt "$best" ]; then best=$eps; best_name="py_worker-$mode"; fi
+  done
+else
+  echo "bench: $PEER not found; peers skipped" >&2
+fi
+
+python3 - "$best" "$best_name" <<'PY'
+import json, sys
+d = json.load(open("var/bench-dupwatch.json")); small = json.load(open("var/bench-dupwatch-small.json"))
+best, name = int(sys.argv[1]), sys.argv[2]
+rows = [("events/s (median)", d["events_per_s_median"]), ("runs", d["events_per_s_runs"]),
+        ("same input as peers (%s-event): events/s" % small["events"], small["events_per_s_median"]),
+        ("best peer (%s) events/s" % name, best), ("alerts / dead letters", "%s / %s" % (d["alerts"], d["deadletters"])),
+        ("redis CPU µs/event", d["redis_us_per_event"]), ("worker CPU µs/event", d["worker_us_per_event"]),
+        ("worker peak RSS MB", d["worker_peak_rss_mb"]), ("AOF bytes/event", d["aof_bytes_per_event"]),
+        ("bytes/customer (cart 5 + 5×3 orders)", d.get("bytes_per_customer")),
+        ("latency p50/p99/p99.9/max ms @ %s/s" % d.get("latency_rate"), "%s / %s / %s / %s" % (d.get("p50_ms"), d.get("p99_ms"), d.get("p999_ms"), d.get("max_ms")))]
+for k, v in rows: print(f"{k:<48} {v}")
+ratio = (small["events_per_s_median"] / best) if best else float("nan")
+print(f'bench events/s={d["events_per_s_median"]} vs_best_peer={ratio:.1f}x redis_us_per_event={d["redis_us_per_event"]} p99_ms={d.get("p99_ms")} bytes_per_customer={d.get("bytes_per_customer")}')
+PY
