@@ -32,15 +32,32 @@ public struct EntryID: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     public var description: String { "\(milliseconds)-\(sequence)" }
 
-    /// Processing order across the three streams: entry id, then the stream (cart, orders,
-    /// statuses) for ids equal across streams, so an order and its status update XADDed in the
-    /// same millisecond are applied in that order.
+    /// Processing order across the three streams; see `ProcessingKey`.
     public static func processingOrder(_ a: (EntryID, EventSource), _ b: (EntryID, EventSource)) -> Bool {
-        if a.0 != b.0 { return a.0 < b.0 }
-        return a.1.rank < b.1.rank
+        ProcessingKey(a.0, a.1) < ProcessingKey(b.0, b.1)
     }
 
     public static func < (a: EntryID, b: EntryID) -> Bool {
         (a.milliseconds, a.sequence) < (b.milliseconds, b.sequence)
+    }
+}
+
+/// The order in which entries of the three streams are applied: by millisecond, then by stream
+/// (cart, orders, statuses), then by sequence. Redis numbers sequences per stream, so two
+/// streams' sequences within one millisecond say nothing about which XADD came first; the
+/// stream rank follows the customer journey (a status update follows its order).
+public struct ProcessingKey: Sendable, Hashable, Comparable {
+    public let milliseconds: UInt64
+    public let rank: Int
+    public let sequence: UInt64
+
+    public init(_ id: EntryID, _ source: EventSource) {
+        milliseconds = id.milliseconds
+        rank = source.rank
+        sequence = id.sequence
+    }
+
+    public static func < (a: ProcessingKey, b: ProcessingKey) -> Bool {
+        (a.milliseconds, a.rank, a.sequence) < (b.milliseconds, b.rank, b.sequence)
     }
 }

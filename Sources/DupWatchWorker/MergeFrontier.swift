@@ -21,16 +21,17 @@ public struct MergeFrontier: Sendable {
         for (source, entries) in read {
             carried[source, default: []].append(contentsOf: entries)
         }
-        var frontier: EntryID?
+        var frontier: ProcessingKey?
         for source in full {
             guard let last = carried[source]?.last?.id else { continue }
-            frontier = frontier.map { min($0, last) } ?? last
+            let key = ProcessingKey(last, source)
+            frontier = frontier.map { min($0, key) } ?? key
         }
         var ready: [DeliveredEntry] = []
         for source in EventSource.allCases {
             guard let entries = carried[source], !entries.isEmpty else { continue }
             if let frontier {
-                let split = entries.firstIndex { $0.id > frontier } ?? entries.endIndex
+                let split = entries.firstIndex { ProcessingKey($0.id, $0.source) > frontier } ?? entries.endIndex
                 ready += entries[..<split]
                 carried[source] = Array(entries[split...])
             } else {

@@ -208,18 +208,19 @@ public final class Worker {
             var claimable: [(source: EventSource, entry: PendingEntry)] = []
             var waiting: Set<String> = []
             var lists: [[PendingEntry]] = []
-            var cut: EntryID?
-            for reply in replies {
+            var cut: ProcessingKey?
+            for (index, reply) in replies.enumerated() {
                 let list = try StreamCommands.decodePendingEntries(reply.throwIfError())
                 // Same merge rule as new entries: a full page may continue past its last id.
                 if list.count >= config.batchSize, let last = list.last.flatMap({ EntryID($0.id) }) {
-                    cut = cut.map { min($0, last) } ?? last
+                    let key = ProcessingKey(last, EventSource.allCases[index])
+                    cut = cut.map { min($0, key) } ?? key
                 }
                 lists.append(list)
             }
             for (index, source) in EventSource.allCases.enumerated() {
                 for pending in lists[index] {
-                    if let cut, let id = EntryID(pending.id), id > cut { continue }
+                    if let cut, let id = EntryID(pending.id), ProcessingKey(id, source) > cut { continue }
                     if pending.consumer == config.consumer || pending.idleMs >= config.claimIdleMs
                         || ConsumerName.isDeadLocalProcess(pending.consumer) {
                         claimable.append((source, pending))
@@ -245,8 +246,11 @@ public final class Worker {
             // A pending entry may only go ahead of what no consumer has been delivered yet if
             // its id is smaller: otherwise it waits in the merge frontier for the normal reads.
             if let limit = try firstUndelivered(connection) {
-                let later = claimable.filter { (EntryID($0.entry.id) ?? limit) >= limit }
-                claimable.removeAll { (EntryID($0.entry.id) ?? limit) >= limit }
+                func waits(_ item: (source: EventSource, entry: PendingEntry)) -> Bool {
+                    EntryID(item.entry.id).map { ProcessingKey($0, item.source) >= limit } ?? false
+                }
+                let later = claimable.filter(waits)
+                claimable.removeAll(where: waits)
                 if claimable.isEmpty {
                     frontier.carry(try claim(later, connection))
                     return
@@ -268,7 +272,7 @@ public final class Worker {
     }
 
     /// The smallest id, over the three streams, of an entry the group has not delivered yet.
-    private func firstUndelivered(_ connection: RedisConnection) throws -> EntryID? {
+    private func firstUndelivered(_ connection: RedisConnection) throws -> ProcessingKey? {
         let infos = try connection.pipeline(EventSource.allCases.map {
             RedisCommand("XINFO", "GROUPS", config.keys.stream(for: $0))
         })
@@ -290,10 +294,11 @@ public final class Worker {
             }
             ranges.append(RedisCommand("XRANGE", config.keys.stream(for: source), "(" + last, "+", "COUNT", "1"))
         }
-        var first: EntryID?
-        for reply in try connection.pipeline(ranges) {
+        var first: ProcessingKey?
+        for (index, reply) in try connection.pipeline(ranges).enumerated() {
             guard let entry = try StreamCommands.decodeEntries(reply.throwIfError()).first, let id = EntryID(entry.id) else { continue }
-            first = first.map { min($0, id) } ?? id
+            let key = ProcessingKey(id, EventSource.allCases[index])
+            first = first.map { min($0, key) } ?? key
         }
         return first
     }

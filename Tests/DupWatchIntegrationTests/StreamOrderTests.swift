@@ -3,6 +3,12 @@ import RedisClient
 import TestSupport
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// DupWatch merges the three input streams into one order by entry id, so that a customer's
 /// events are applied in the order they were produced (a status update after its order, a cart
 /// add before the checkout that follows it).
@@ -40,11 +46,10 @@ struct StreamOrderTests {
         #expect(try h.totalPending() == 0)
     }
 
-    /// BUG (cross-stream ties): Redis numbers entry ids per stream, so an order XADDed as the
-    /// second entry of a millisecond (`T-1`) and its status update XADDed right after it, as the
-    /// first entry of that millisecond in stream:order:status (`T-0`), sort the wrong way round.
-    /// DupWatch then applies the update first and dead-letters it `unknown_order`, although the
-    /// producer sent it after the order. Entry ids are exactly what XADD `*` gives.
+    /// Redis numbers entry ids per stream, so an order XADDed as the second entry of a
+    /// millisecond (`T-1`) and its status update XADDed right after it, as the first entry of
+    /// that millisecond in stream:order:status (`T-0`), would sort the wrong way round by id;
+    /// within a millisecond DupWatch orders by stream (cart, order, status) instead.
     @Test func statusUpdateXaddedRightAfterItsOrderInTheSameMillisecondIsApplied() async throws {
         let h = try Harness()
         var placed: (order: String, update: String, customer: String)?
@@ -70,9 +75,60 @@ struct StreamOrderTests {
 
         let letters = try h.deadLetters().filter { $0["source_id"] == updateID && $0["source_stream"] == Streams.orderStatus }
         #expect(letters.isEmpty,
-                "BUG: status update \(updateID) XADDed after its order \(orderID) was applied first and dead-lettered: \(letters.first?["reason"] ?? "")")
+                "status update \(updateID) XADDed after its order \(orderID) was applied first and dead-lettered: \(letters.first?["reason"] ?? "")")
         let attempt = customer.dropFirst()
         #expect(try h.hash("order:{\(customer)}:O-\(attempt)")["status"] == "cancelled",
-                "BUG: the order kept its status although a later update cancelled it")
+                "the order kept its status although a later update cancelled it")
+    }
+
+    /// Entries a worker read past the merge frontier stay pending when it stops (SIGTERM) or
+    /// dies (SIGKILL). Its successor must not recover them ahead of older entries of the other
+    /// streams that were never delivered: an order must not overtake the cart add before it,
+    /// nor a status update the order it refers to (which would dead-letter it unknown_order).
+    @Test(arguments: [SIGTERM, SIGKILL])
+    func aRestartedWorkerResumesInEntryIdOrder(signal: Int32) async throws {
+        let h = try Harness()
+        var filler: [(stream: String, id: String, fields: [(String, String)])] = []
+        var nextMs = Int64(Date().timeIntervalSince1970 * 1000) - 3_600_000
+        func add(_ stream: String, _ fields: [(String, String)]) {
+            nextMs += 1
+            filler.append((stream, "\(nextMs)-0", fields))
+        }
+        for i in 0..<3000 {
+            add(Streams.cart, [("type", "add"), ("customer_id", "F\(i % 50)"), ("sku", "S\(i)"), ("ts", "2026-11-20T09:00:00Z")])
+        }
+        add(Streams.cart, [("type", "add"), ("customer_id", "X"), ("sku", "MILK"), ("ts", "2026-11-20T10:00:00Z")])
+        add(Streams.orderPlaced, [("order_id", "O-1"), ("customer_id", "X"), ("items", itemsJSON([("MILK", 1, nil)])),
+                                  ("ts", "2026-11-20T10:05:00Z")])
+        add(Streams.orderPlaced, [("order_id", "O-2"), ("customer_id", "X"), ("items", itemsJSON([("BREAD", 1, nil)])),
+                                  ("ts", "2026-11-20T10:10:00Z")])
+        add(Streams.orderStatus, [("order_id", "O-2"), ("customer_id", "X"), ("status", "shipped"), ("ts", "2026-11-20T11:00:00Z")])
+        try h.xaddMany(filler)
+
+        // --batch 1: the order and the status update are read at once, then wait behind the cart backlog.
+        let first = try h.start(["worker", "--redis-url", h.url, "--batch", "1"])
+        let progressed = try await h.eventually(timeout: 10) {
+            (try h.groupInfo(Streams.cart)?["entries-read"].flatMap { try? $0.int } ?? 0) >= 100
+        }
+        #expect(progressed, "first worker made no progress: \(first.stderrSoFar)")
+        first.signal(signal)
+        let ended = try await first.wait(timeout: 30)
+        #expect(ended.exitedZero || (signal == SIGKILL && ended.signaled), "\(ended)")
+        let xProcessed = try h.redis.command("EXISTS", "cart:{X}").int
+        try #require(xProcessed == 0, "inconclusive: the first worker got to customer X before it was stopped")
+        // Pending entries left by a graceful stop are the frontier's carry: one read per stream.
+        #expect(try h.totalPending() <= 3, "the stopped worker left \((try? h.totalPending()) ?? -1) entries pending")
+
+        let pendingRows = try Streams.inputs.map { s in (s, try StreamCommands.decodePendingEntries(h.redis.command("XPENDING", s, "dupwatch", "-", "+", "100")).map { "\($0.id)/\($0.consumer)/\($0.deliveries)" }) }
+        print("DEBUG pending", pendingRows, "first stderr:", ended.stderr.suffix(600))
+        let dr = try await h.drain(["--log-level", "debug"])
+        print("DEBUG successor", dr.stderr.split(separator: "\n").filter { !$0.contains("batch committed") }.prefix(20).joined(separator: "\n"))
+        let alerts = try h.alerts().filter { $0["customer_id"] == "X" }
+        #expect(alerts.isEmpty, "the order overtook the earlier cart add after the restart: \(alerts)")
+        #expect(try h.redis.command("HEXISTS", "cart:{X}", "MILK").int == 0, "the checkout of O-1 ran before the MILK add, so MILK stayed in the cart")
+        let letters = try h.deadLetters()
+        #expect(letters.isEmpty, "the status update overtook its order after the restart: \(letters.map { $0["reason"] ?? "" })")
+        #expect(try h.hash("order:{X}:O-2")["status"] == "shipped")
+        #expect(try h.totalPending() == 0)
     }
 }
