@@ -11,9 +11,14 @@ struct Lease {
     let ttlMs: Int64
 
     enum Attempt {
-        case acquired
+        /// `previous`: the consumer that released it on a clean stop, whose pending entries
+        /// (read ahead, never applied) may be taken over at once.
+        case acquired(previous: String?)
         case heldBy(String)
     }
+
+    /// A cleanly stopping owner leaves `released:<consumer>` behind instead of deleting the key.
+    static let releasedPrefix = "released:"
 
     /// Takes the lease if it is free, already ours (a restart under the same consumer name), or
     /// held by a consumer of this host whose process is gone.
@@ -21,15 +26,16 @@ struct Lease {
         let replies = try connection.pipeline([RedisCommand("WATCH", key), RedisCommand("GET", key)])
         try replies[0].throwIfError()
         let holder = try replies[1].throwIfError().optionalString
-        if let holder, holder != owner, !ConsumerName.isDeadLocalProcess(holder) {
+        let released = holder.flatMap { $0.hasPrefix(Self.releasedPrefix) ? String($0.dropFirst(Self.releasedPrefix.count)) : nil }
+        if let holder, holder != owner, released == nil, !ConsumerName.isDeadLocalProcess(holder) {
             _ = try connection.command("UNWATCH")
             return .heldBy(holder)
         }
         let result = try connection.pipeline([
             RedisCommand("MULTI"), RedisCommand("SET", key, owner, "PX", String(ttlMs)), RedisCommand("EXEC"),
         ])
-        if case .array = result[2] { return .acquired }
-        try result[2].throwIfError()
+        if case .array = result[2] { return .acquired(previous: released) }
+        try Transaction.throwFirstError(result)
         return .heldBy(holder ?? "another worker")
     }
 
@@ -37,6 +43,18 @@ struct Lease {
     var watchCommands: [RedisCommand] { [RedisCommand("WATCH", key), RedisCommand("GET", key)] }
 
     var renewCommand: RedisCommand { RedisCommand("PEXPIRE", key, String(ttlMs)) }
+
+    /// On a clean stop: hands the streams over, naming this consumer as released.
+    func release(on connection: RedisConnection) throws {
+        let replies = try connection.pipeline(watchCommands)
+        guard try replies[1].throwIfError().optionalString == owner else {
+            _ = try connection.command("UNWATCH")
+            return
+        }
+        _ = try connection.pipeline([
+            RedisCommand("MULTI"), RedisCommand("SET", key, Self.releasedPrefix + owner, "PX", "86400000"), RedisCommand("EXEC"),
+        ])
+    }
 
     /// Renews while idle; false when another worker owns it now.
     func renew(on connection: RedisConnection) throws -> Bool {
@@ -48,7 +66,7 @@ struct Lease {
         }
         let result = try connection.pipeline([RedisCommand("MULTI"), renewCommand, RedisCommand("EXEC")])
         if case .array = result[2] { return true }
-        try result[2].throwIfError()
+        try Transaction.throwFirstError(result)
         return false
     }
 }
@@ -70,5 +88,22 @@ public enum ConsumerName {
         guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count)), pid > 0 else { return false }
         if pid == ProcessInfo.processInfo.processIdentifier { return false }
         return kill(pid, 0) != 0 && errno == ESRCH
+    }
+}
+
+enum Transaction {
+    /// For a MULTI ... EXEC pipeline whose EXEC failed: throws the error that made Redis discard
+    /// it (e.g. OOM on a queued write) rather than the generic EXECABORT.
+    static func throwFirstError(_ replies: [RedisReply]) throws {
+        for reply in replies where reply.isError {
+            try reply.throwIfError()
+        }
+    }
+}
+
+extension RedisReply {
+    var isError: Bool {
+        if case .error = self { return true }
+        return false
     }
 }

@@ -31,6 +31,11 @@ public final class Worker {
     private var standbyLogged = false
     private var lastErrors: [String: String] = [:]
     private var frontier = MergeFrontier()
+    /// Consumers that stopped cleanly and released the lease: their pending entries are orphans.
+    private var releasedConsumers: Set<String> = []
+    /// The batch whose commit Redis refused (OOM, BUSY, ...) over a healthy connection: it is
+    /// retried as it is, so a full Redis does not count as a delivery towards max-deliveries.
+    private var inFlight: [DeliveredEntry]?
     public private(set) var stats = WorkerStats()
 
     public init(config: WorkerConfig, logger: Logger, stop: StopSignal) {
@@ -52,24 +57,33 @@ public final class Worker {
         while !stop.isStopped {
             do {
                 let connection = try connected()
-                health.up()
-                backoff.reset()
                 guard try holdsLease(connection) else {
+                    health.up()
                     if config.drain, stop.isStopped { break }
                     sleep(ms: Int(min(1000, config.leaseTTLMs / 3)))
                     continue
+                }
+                if let batch = inFlight {
+                    try process(batch, on: connection)
+                    inFlight = nil
                 }
                 if needsRecovery {
                     try recoverPending(connection)
                     needsRecovery = false
                 }
                 let read = try readAndProcess(connection)
+                health.up()
+                backoff.reset()
                 if read == 0, config.drain, frontier.isEmpty {
                     if try ownPendingCount(connection) == 0 { break }
                     needsRecovery = true
                 }
             } catch let error as RedisError {
-                reset()
+                if case .server = error.kind, inFlight != nil, connection?.isBroken == false {
+                    cache.removeAll() // the refused commit's states never landed
+                } else {
+                    reset()
+                }
                 if case .server(let code) = error.kind, ["NOAUTH", "WRONGPASS", "NOPERM"].contains(code) {
                     throw WorkerError(description: "\(error)")
                 }
@@ -83,9 +97,9 @@ public final class Worker {
             }
         }
         if let connection, ownsLease, !connection.isBroken {
-            // Hand over at once instead of making a standby wait for the TTL.
-            _ = try? connection.pipeline([RedisCommand("WATCH", lease.key), RedisCommand("GET", lease.key)])
-            _ = try? connection.pipeline([RedisCommand("MULTI"), RedisCommand("DEL", lease.key), RedisCommand("EXEC")])
+            // Hand over at once instead of making a standby wait for the TTL; entries read
+            // ahead of the merge frontier stay pending here and the successor takes them at once.
+            try? lease.release(on: connection)
         }
         return stats
     }
@@ -107,9 +121,19 @@ public final class Worker {
         let replies = try connection.pipeline(EventSource.allCases.map {
             RedisCommand("XGROUP", "CREATE", config.keys.stream(for: $0), config.group, "0", "MKSTREAM")
         })
-        for reply in replies {
-            if case .error(let message) = reply, message.hasPrefix("BUSYGROUP") { continue }
+        for (source, reply) in zip(EventSource.allCases, replies) {
+            guard case .error(let message) = reply, !message.hasPrefix("BUSYGROUP") else { continue }
+            // Under OOM even an existing group's CREATE is refused; reading still works then.
+            if try groupExists(on: config.keys.stream(for: source), connection) { continue }
             try reply.throwIfError()
+        }
+    }
+
+    private func groupExists(on stream: String, _ connection: RedisConnection) throws -> Bool {
+        guard case .array(let groups) = try connection.send(RedisCommand("XINFO", "GROUPS", stream)) else { return false }
+        return groups.contains { group in
+            guard case .array(let fields) = group, fields.count >= 2 else { return false }
+            return (try? fields[1].string) == config.group
         }
     }
 
@@ -119,6 +143,7 @@ public final class Worker {
         if let connection, connection.isBroken { self.connection = nil }
         cache.removeAll()
         frontier.removeAll()
+        inFlight = nil
         ownsLease = false
         needsRecovery = true
     }
@@ -126,7 +151,8 @@ public final class Worker {
     private func holdsLease(_ connection: RedisConnection) throws -> Bool {
         if ownsLease { return true }
         switch try lease.acquire(on: connection) {
-        case .acquired:
+        case .acquired(let previous):
+            if let previous, previous != config.consumer { releasedConsumers.insert(previous) }
             ownsLease = true
             needsRecovery = true
             standbyLogged = false
@@ -222,7 +248,7 @@ public final class Worker {
                 for pending in lists[index] {
                     if let cut, let id = EntryID(pending.id), ProcessingKey(id, source) > cut { continue }
                     if pending.consumer == config.consumer || pending.idleMs >= config.claimIdleMs
-                        || ConsumerName.isDeadLocalProcess(pending.consumer) {
+                        || releasedConsumers.contains(pending.consumer) || ConsumerName.isDeadLocalProcess(pending.consumer) {
                         claimable.append((source, pending))
                     } else {
                         waiting.insert(pending.consumer)
@@ -359,6 +385,7 @@ public final class Worker {
         var plan = planner.plan(parsed, states: states, detectedAt: detectedAt)
         plan.commit.append(lease.renewCommand)
 
+        inFlight = entries
         var commands = [RedisCommand("MULTI")]
         commands += plan.commit.commands
         commands.append(RedisCommand("EXEC"))
@@ -370,9 +397,8 @@ public final class Worker {
         case .error:
             // EXECABORT: a queued command was refused (OOM under maxmemory, a permission);
             // nothing ran, nothing was acked. The refusal itself says why.
-            let cause = replies.dropLast().first { if case .error = $0 { return true } else { return false } } ?? exec
-            recordFailure(entries, cause)
-            throw errorOf(cause)
+            recordFailure(entries, replies.first(where: \.isError) ?? exec)
+            try Transaction.throwFirstError(replies)
         case .array(let results):
             for result in results {
                 if case .error(let message) = result {
@@ -383,6 +409,7 @@ public final class Worker {
             throw RedisError(kind: .protocolViolation, message: "unexpected EXEC reply \(exec)")
         }
 
+        inFlight = nil
         for (customer, state) in plan.states { cache.put(customer, state) }
         for alert in plan.alerts {
             logger.info("duplicate: customer \(alert.customerID) sku \(alert.sku) (\(alert.trigger.rawValue) \(alert.triggerID) matches \(alert.match.rawValue)\(alert.orderID.map { " " + $0 } ?? "")): \(alert.message)")
@@ -414,17 +441,6 @@ public final class Worker {
     private func recordFailure(_ entries: [DeliveredEntry], _ reply: RedisReply) {
         let message = "\(reply)"
         for entry in entries { lastErrors["\(entry.source.rawValue)/\(entry.id)"] = message }
-    }
-
-    private func errorOf(_ reply: RedisReply) -> RedisError {
-        do {
-            _ = try reply.throwIfError()
-            return RedisError(kind: .protocolViolation, message: "EXEC failed without an error reply")
-        } catch let error as RedisError {
-            return error
-        } catch {
-            return RedisError(kind: .protocolViolation, message: "\(error)")
-        }
     }
 
     private func sleep(ms: Int) {

@@ -75,7 +75,13 @@ struct StatusCommand: ParsableCommand {
             table.add(row.stream, String(row.length), row.lag.map(String.init) ?? "?", String(row.pending),
                       row.oldestPendingIdleMs.map { "\($0) ms" } ?? "-", String(row.consumers))
         }
-        print("Group \(group), owned by \(owner ?? "nobody (no worker running)")")
+        let ownerText: String
+        if let owner, owner.hasPrefix("released:") {
+            ownerText = "nobody (\(owner.dropFirst("released:".count)) stopped cleanly)"
+        } else {
+            ownerText = owner ?? "nobody (no worker running)"
+        }
+        print("Group \(group), owned by \(ownerText)")
         print(table.rendered)
         print("\(keys.alertStream): \(alerts) alerts   \(keys.deadLetterStream): \(deadLetters) dead letters")
     }
