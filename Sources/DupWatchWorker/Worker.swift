@@ -185,8 +185,7 @@ public final class Worker {
         var full: Set<EventSource> = []
         var count = 0
         if !sources.isEmpty {
-            let reply = try connection.send(command).throwIfError()
-            for (stream, entries) in try StreamCommands.decodeXRead(reply) {
+            for (stream, entries) in try connection.readStreams(command) {
                 guard let source = config.keys.source(ofStream: stream) else { continue }
                 read[source] = entries.map { delivered(source, $0) }
                 if entries.count >= config.batchSize { full.insert(source) }

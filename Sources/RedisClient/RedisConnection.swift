@@ -102,6 +102,16 @@ public final class RedisConnection {
         return try readReply()
     }
 
+    /// Sends XREAD/XREADGROUP and decodes the reply straight from hiredis's reply tree into
+    /// stream entries: the hot path skips building a `RedisReply` tree it would throw away.
+    /// An error reply throws; no data (nil reply) gives an empty list.
+    public func readStreams(_ command: RedisCommand) throws -> [(stream: String, entries: [StreamEntry])] {
+        try checkUsable()
+        try validate(command)
+        try appendToOutput(command)
+        return try readReply { try StreamCommands.decodeXRead(raw: $0) }
+    }
+
     /// Sends one command and throws `RedisError(.server(code:))` for an error reply.
     /// `try conn.command("XGROUP", "CREATE", "events", "g", "$", "MKSTREAM")`
     @discardableResult
@@ -168,6 +178,10 @@ public final class RedisConnection {
     }
 
     private func readReply() throws -> RedisReply {
+        try readReply { RedisConnection.convert($0) }
+    }
+
+    private func readReply<T>(_ decode: (UnsafePointer<redisReply>) throws -> T) throws -> T {
         var raw: UnsafeMutableRawPointer? = nil
         let rc = redisGetReply(context, &raw)
         let savedErrno = errno
@@ -179,7 +193,7 @@ public final class RedisConnection {
             throw markBroken(RedisError(kind: .protocolViolation, message: "hiredis returned no reply from \(url)"))
         }
         defer { freeReplyObject(raw) }
-        return RedisConnection.convert(UnsafePointer(raw.assumingMemoryBound(to: redisReply.self)))
+        return try decode(UnsafePointer(raw.assumingMemoryBound(to: redisReply.self)))
     }
 
     private func markBroken(_ error: RedisError) -> RedisError {
