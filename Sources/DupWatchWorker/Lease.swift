@@ -31,12 +31,11 @@ struct Lease {
             _ = try connection.command("UNWATCH")
             return .heldBy(holder)
         }
-        let result = try connection.pipeline([
-            RedisCommand("MULTI"), RedisCommand("SET", key, owner, "PX", String(ttlMs)), RedisCommand("EXEC"),
-        ])
-        if case .array = result[2] { return .acquired(previous: released) }
-        try Transaction.throwFirstError(result)
-        return .heldBy(holder ?? "another worker")
+        switch try connection.transaction([RedisCommand("SET", key, owner, "PX", String(ttlMs))]) {
+        case .executed: return .acquired(previous: released)
+        case .watchFailed: return .heldBy(holder ?? "another worker")
+        case .aborted(let error): throw error
+        }
     }
 
     /// The commands that check ownership before a batch; the reply of the second is the holder.
@@ -51,9 +50,7 @@ struct Lease {
             _ = try connection.command("UNWATCH")
             return
         }
-        _ = try connection.pipeline([
-            RedisCommand("MULTI"), RedisCommand("SET", key, Self.releasedPrefix + owner, "PX", "86400000"), RedisCommand("EXEC"),
-        ])
+        _ = try connection.transaction([RedisCommand("SET", key, Self.releasedPrefix + owner, "PX", "86400000")])
     }
 
     /// Renews while idle; false when another worker owns it now.
@@ -64,10 +61,11 @@ struct Lease {
             _ = try connection.command("UNWATCH")
             return false
         }
-        let result = try connection.pipeline([RedisCommand("MULTI"), renewCommand, RedisCommand("EXEC")])
-        if case .array = result[2] { return true }
-        try Transaction.throwFirstError(result)
-        return false
+        switch try connection.transaction([renewCommand]) {
+        case .executed: return true
+        case .watchFailed: return false
+        case .aborted(let error): throw error
+        }
     }
 }
 
@@ -88,22 +86,5 @@ public enum ConsumerName {
         guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count)), pid > 0 else { return false }
         if pid == ProcessInfo.processInfo.processIdentifier { return false }
         return kill(pid, 0) != 0 && errno == ESRCH
-    }
-}
-
-enum Transaction {
-    /// For a MULTI ... EXEC pipeline whose EXEC failed: throws the error that made Redis discard
-    /// it (e.g. OOM on a queued write) rather than the generic EXECABORT.
-    static func throwFirstError(_ replies: [RedisReply]) throws {
-        for reply in replies where reply.isError {
-            try reply.throwIfError()
-        }
-    }
-}
-
-extension RedisReply {
-    var isError: Bool {
-        if case .error = self { return true }
-        return false
     }
 }

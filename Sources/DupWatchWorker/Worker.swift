@@ -385,27 +385,18 @@ public final class Worker {
         plan.commit.append(lease.renewCommand)
 
         inFlight = entries
-        var commands = [RedisCommand("MULTI")]
-        commands += plan.commit.commands
-        commands.append(RedisCommand("EXEC"))
-        let replies = try connection.pipeline(commands)
-        let exec = replies[replies.count - 1]
-        switch exec {
-        case .null:
+        switch try connection.transaction(plan.commit.commands) {
+        case .watchFailed:
             throw LeaseLost()
-        case .error:
-            // EXECABORT: a queued command was refused (OOM under maxmemory, a permission);
-            // nothing ran, nothing was acked. The refusal itself says why.
-            recordFailure(entries, replies.first(where: \.isError) ?? exec)
-            try Transaction.throwFirstError(replies)
-        case .array(let results):
-            for result in results {
-                if case .error(let message) = result {
-                    logger.error("a command of a committed batch failed: \(message) (a key was changed outside DupWatch?)")
-                }
+        case .aborted(let error):
+            // A queued command was refused (OOM under maxmemory, a permission): nothing ran,
+            // nothing was acked. The refusal itself says why.
+            recordFailure(entries, error.description)
+            throw error
+        case .executed(let errors):
+            for message in errors {
+                logger.error("a command of a committed batch failed: \(message) (a key was changed outside DupWatch?)")
             }
-        default:
-            throw RedisError(kind: .protocolViolation, message: "unexpected EXEC reply \(exec)")
         }
 
         inFlight = nil
@@ -433,12 +424,11 @@ public final class Worker {
         logger.debug("batch committed", metadata: [
             "batch.entries": "\(entries.count)", "batch.customers": "\(parsed.customers.count)",
             "batch.alerts": "\(plan.alerts.count)", "batch.deadletters": "\(plan.deadLetters.count)",
-            "batch.commands": "\(commands.count)", "batch.cache_hits": "\(cached.count)",
+            "batch.commands": "\(plan.commit.commands.count)", "batch.cache_hits": "\(cached.count)",
         ])
     }
 
-    private func recordFailure(_ entries: [DeliveredEntry], _ reply: RedisReply) {
-        let message = "\(reply)"
+    private func recordFailure(_ entries: [DeliveredEntry], _ message: String) {
         for entry in entries { lastErrors["\(entry.source.rawValue)/\(entry.id)"] = message }
     }
 

@@ -148,6 +148,18 @@ public final class RedisConnection {
         return replies
     }
 
+    /// Pipelines `commands` and hands each raw reply to `inspect` before it is freed; for
+    /// callers that only need to look at reply types (see `transaction`).
+    func sendAndInspect(_ commands: [RedisCommand], _ inspect: (Int, UnsafePointer<redisReply>) throws -> Void) throws {
+        try checkUsable()
+        guard !commands.isEmpty else { return }
+        for command in commands { try validate(command) }
+        for command in commands { try appendToOutput(command) }
+        for index in 0..<commands.count {
+            try readReply { try inspect(index, $0) }
+        }
+    }
+
     // MARK: - internals
 
     private func checkUsable() throws {

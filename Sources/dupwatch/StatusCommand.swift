@@ -56,7 +56,8 @@ struct StatusCommand: ParsableCommand {
         if json {
             print(JSONValue.object([
                 ("group", .string(group)),
-                ("owner", .optional(owner)),
+                ("owner", .optional(owner.flatMap { $0.hasPrefix("released:") ? nil : $0 })),
+                ("released_by", .optional(owner.flatMap { $0.hasPrefix("released:") ? String($0.dropFirst("released:".count)) : nil })),
                 ("streams", .array(rows.map { row in
                     .object([
                         ("stream", .string(row.stream)), ("length", .int(row.length)),

@@ -86,6 +86,7 @@ struct DeadLetterTests {
         let status = try #require(try parseJSON(try await h.cli(["status", "--json"]).stdout) as? [String: Any])
         #expect(status.string("group") == "dupwatch")
         #expect(status["owner"] is NSNull, "no worker runs, so nobody owns the streams: \(status)")
+        #expect(status.string("released_by") != nil, "the last worker stopped cleanly and released the lease: \(status)")
         #expect(status.int("deadletters") == 2)
         #expect(status.int("alerts") == alertCount)
         let rows = try #require(status["streams"] as? [[String: Any]])

@@ -43,7 +43,8 @@ struct WorkerLifecycleTests {
         #expect(try h.totalPending() == 0)
         for stream in Streams.inputs { #expect(try h.lag(stream) == 0, "\(stream) lag") }
         // The lease is handed back at once, so a successor need not wait for it to expire.
-        #expect(try h.redis.command("GET", "dupwatch:lease:dupwatch").isNull)
+        let lease = try h.redis.command("GET", "dupwatch:lease:dupwatch").optionalString
+        #expect(lease?.hasPrefix("released:") == true, "lease after a clean stop: \(lease ?? "nil")")
     }
 
     // MARK: 9
@@ -114,23 +115,23 @@ struct WorkerLifecycleTests {
         }
     }
 
-    /// After a graceful stop nothing may stay pending (the contract of SIGTERM: pending 0), so a
-    /// successor that cannot tell the old worker is gone (another host, or another consumer
-    /// name) takes over at once instead of waiting --claim-idle for its pending entries.
+    /// After a graceful stop, a successor that cannot tell the old worker's process is gone
+    /// (another host, or another consumer name) takes over at once instead of waiting
+    /// --claim-idle for the entries the old one read ahead: the released lease names it.
     @Test func gracefulStopInABacklogLeavesNothingForASuccessorWithAnotherNameToWaitFor() async throws {
         let h = try Harness()
         try h.xaddMany(Self.crashInput())
-        let first = try h.start(["worker", "--redis-url", h.url, "--batch", "5", "--consumer", "site-a"])
+        let first = try h.start(["worker", "--redis-url", h.url, "--batch", "1", "--consumer", "site-a"])
         _ = try await first.waitForStderr(timeout: 10) { $0.contains("owns the streams") }
-        let busy = try await h.eventually(timeout: 10) { try h.xlen(Streams.alerts) >= 200 }
+        let busy = try await h.eventually(timeout: 10) { try h.xlen(Streams.alerts) >= 5 }
         #expect(busy, "first worker did not get going: \(first.stderrSoFar)")
         first.signal(SIGTERM)
         let ended = try await first.wait(timeout: 30)
         #expect(ended.exitedZero, "\(ended)")
         let lag = try Streams.inputs.reduce(Int64(0)) { $0 + ((try h.lag($1)) ?? 0) }
-        try #require(lag > 0, "inconclusive: the first worker finished the backlog before SIGTERM")
         let pending = try h.totalPending()
-        #expect(pending == 0, "BUG: SIGTERM left \(pending) entries pending at consumer site-a (read past the merge frontier, never processed)")
+        try #require(lag + Int64(pending) > 0, "inconclusive: the first worker finished the backlog before SIGTERM")
+        #expect(pending <= 3, "SIGTERM left \(pending) entries pending at consumer site-a, more than one read per stream")
 
         let successor = try await h.drain(["--consumer", "site-b", "--claim-idle", "5s"])
         #expect(successor.seconds < 3,

@@ -1,0 +1,56 @@
+internal import CHiredis
+
+/// What a MULTI ... EXEC came to.
+public enum TransactionOutcome: Sendable {
+    /// EXEC ran every command; `errors` are the messages of commands that failed at run time
+    /// (Redis does not roll back: the others took effect).
+    case executed(errors: [String])
+    /// A WATCHed key changed: nothing ran.
+    case watchFailed
+    /// Redis discarded the transaction because a command was refused while queueing (OOM,
+    /// NOPERM, a syntax error): nothing ran. `error` is that refusal, not the generic EXECABORT.
+    case aborted(error: RedisError)
+}
+
+extension RedisConnection {
+    /// Sends MULTI, `commands`, EXEC in one write and reads the replies by type only: a batch
+    /// commit of thousands of commands builds no Swift value per `+QUEUED` or per result.
+    public func transaction(_ commands: [RedisCommand]) throws -> TransactionOutcome {
+        var all = [RedisCommand("MULTI")]
+        all.reserveCapacity(commands.count + 2)
+        all += commands
+        all.append(RedisCommand("EXEC"))
+        var refusal: RedisError?
+        var outcome: TransactionOutcome?
+        try sendAndInspect(all) { index, reply in
+            let r = reply.pointee
+            let isExec = index == all.count - 1
+            if r.type == REDIS_REPLY_ERROR {
+                let message = String(decoding: RedisConnection.bytes(r.str, r.len), as: UTF8.self)
+                if isExec {
+                    outcome = .aborted(error: refusal ?? RedisError.server(message, context: "EXEC"))
+                } else if refusal == nil {
+                    refusal = RedisError.server(message, context: index == 0 ? "MULTI" : "a queued command")
+                }
+                return
+            }
+            guard isExec else { return }
+            if r.type == REDIS_REPLY_NIL {
+                outcome = .watchFailed
+                return
+            }
+            var errors: [String] = []
+            if r.type == REDIS_REPLY_ARRAY, let elements = r.element {
+                for i in 0..<r.elements {
+                    guard let child = elements[i], child.pointee.type == REDIS_REPLY_ERROR else { continue }
+                    errors.append(String(decoding: RedisConnection.bytes(child.pointee.str, child.pointee.len), as: UTF8.self))
+                }
+            }
+            outcome = .executed(errors: errors)
+        }
+        guard let outcome else {
+            throw RedisError(kind: .protocolViolation, message: "no EXEC reply from \(url)")
+        }
+        return outcome
+    }
+}
