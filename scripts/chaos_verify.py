@@ -4,7 +4,7 @@
 Subcommands (chaos.sh calls them; each can also be run by hand):
 
   export  --url URL --out FILE
-      Dumps the three input streams (ids and fields) in one global entry-id order.
+      Dumps the three input streams (ids and fields) in the worker's processing order.
 
   chaos   --url URL --input FILE --binary PATH --redis-argv JSON --state-dir DIR
           [--worker-kills K] [--redis-kills R] [--seed S]
@@ -146,6 +146,16 @@ def id_key(entry_id):
     return int(ms), int(seq or 0)
 
 
+def processing_key(stream, entry_id):
+    """The worker's processing order (ProcessingKey): millisecond, then stream rank (cart, order,
+    status), then sequence. Redis numbers sequences per stream, so within one millisecond the
+    stream rank, not the sequence, decides. B's input is pushed in exactly this order, so Redis
+    always holds a prefix of it and a live worker can see entries in no other order than a
+    drain does: any difference is the worker's doing, not the replay's."""
+    ms, seq = id_key(entry_id)
+    return ms, INPUT_STREAMS.index(stream), seq
+
+
 def pairs(flat):
     return [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
 
@@ -170,11 +180,11 @@ def cmd_export(args):
     entries = []
     for index, stream in enumerate(INPUT_STREAMS):
         for entry_id, fields in xrange_all(r, stream):
-            entries.append((id_key(entry_id), index, entry_id, fields))
-    entries.sort()
+            entries.append((processing_key(stream, entry_id), entry_id, fields))
+    entries.sort(key=lambda e: e[0])
     with open(args.out, "w") as f:
-        for _, index, entry_id, fields in entries:
-            f.write(json.dumps([INPUT_STREAMS[index], entry_id, fields]) + "\n")
+        for key, entry_id, fields in entries:
+            f.write(json.dumps([INPUT_STREAMS[key[1]], entry_id, fields]) + "\n")
     print("exported %d input entries" % len(entries), file=sys.stderr)
 
 
@@ -258,7 +268,7 @@ class Monitor(threading.Thread):
 
 
 class Pusher(threading.Thread):
-    """Replays the input with its original entry ids, in global id order, at a given pace.
+    """Replays the input with its original entry ids, in processing order, at a given pace.
 
     Survives redis-server kills: after a reconnect it asks every stream for its last id and goes
     on from there (an XADD the AOF lost is simply pushed again; ids make it idempotent)."""
@@ -293,7 +303,7 @@ class Pusher(threading.Thread):
         return self.position >= len(self.entries)
 
     def resync(self, conn):
-        """Position = first entry not present in Redis (Redis holds a global-id-order prefix)."""
+        """Position = first entry not present in Redis (Redis holds a prefix of the list)."""
         last = {}
         for stream in INPUT_STREAMS:
             reply = conn.execute("XREVRANGE", stream, "+", "-", "COUNT", 1)
@@ -348,6 +358,29 @@ class Pusher(threading.Thread):
             self.error = "%s: %s" % (type(error).__name__, error)
 
 
+def read_ahead(conn, pid):
+    """Of the entries pending at consumer `<host>-<pid>`, the most in one stream that come after
+    the first entry the group has not delivered yet (processing order): entries the worker had
+    read ahead of its merge frontier, which a successor must hold back."""
+    first = None
+    for stream in INPUT_STREAMS:
+        for g in conn.execute("XINFO", "GROUPS", stream) or []:
+            d = dict(pairs(g))
+            if d.get("name") == GROUP:
+                nxt = conn.execute("XRANGE", stream, "(" + d["last-delivered-id"], "+", "COUNT", 1)
+                if nxt:
+                    key = processing_key(stream, nxt[0][0])
+                    first = key if first is None else min(first, key)
+    if first is None:
+        return 0
+    largest = 0
+    for stream in INPUT_STREAMS:
+        rows = conn.execute("XPENDING", stream, GROUP, "-", "+", 100000) or []
+        ahead = [r for r in rows if r[1].endswith("-%d" % pid) and processing_key(stream, r[0]) >= first]
+        largest = max(largest, len(ahead))
+    return largest
+
+
 def write_pid(path, pid):
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
@@ -396,7 +429,7 @@ def cmd_chaos(args):
 
     result = {
         "events": len(entries), "worker_kills": 0, "redis_kills": 0, "kills_with_work_outstanding": 0,
-        "kills_with_own_pending": 0, "aimed_kills": 0, "worker_exits": [], "recoveries": [], "stalled": [], "errors": [],
+        "kills_with_own_pending": 0, "aimed_kills": 0, "worst_moment_kills": 0, "kills_leaving_read_ahead_pages": 0, "worker_exits": [], "recoveries": [], "stalled": [], "errors": [],
     }
 
     monitor = Monitor(args.url)
@@ -413,11 +446,10 @@ def cmd_chaos(args):
         raise RuntimeError("redis not answering")
 
     # Arrival: 10% before the first worker; then, in every worker's life, one burst of about
-    # 0.9 * total / (0.85 * K) entries (all input is in after ~85% of the kills). Half of the
-    # kills are aimed: the burst comes 0-60 ms before the SIGKILL, so the worker is most likely
-    # in the middle of a batch (read, not yet committed); the others fall at a random moment.
+    # 0.9 * total / (0.85 * K) entries (all input is in after ~85% of the kills). The kill
+    # moments are mixed (see sleep_with_burst): mid-batch, "worst moment" and random.
     total = len(entries)
-    pusher = Pusher(args.url, entries, chunk=500, pause=0)
+    pusher = Pusher(args.url, entries, chunk=2000, pause=0)
     pusher.set_target(int(total * 0.10))
     pusher.start()
     while not pusher.done() and pusher.position < int(total * 0.10) and pusher.error is None:
@@ -430,9 +462,39 @@ def cmd_chaos(args):
         pushed_target = min(total, pushed_target + burst)
         pusher.set_target(pushed_target)
 
-    def sleep_with_burst(delay):
-        """Sleeps `delay` s in all, with this life's burst of input somewhere in it."""
-        if rng.random() < 0.5:
+    def pending_at(pid):
+        """The most entries one input stream has pending at the consumer `<host>-<pid>`."""
+        largest = 0
+        try:
+            conn = probe.conn or Redis(args.url, timeout=0.5)
+            probe.conn = conn
+            for summary in conn.pipeline([("XPENDING", st, GROUP) for st in INPUT_STREAMS]):
+                if isinstance(summary, list) and summary and summary[0]:
+                    for consumer, count in summary[3] or []:
+                        if consumer.endswith("-%d" % pid):
+                            largest = max(largest, int(count))
+        except (OSError, ConnectionError):
+            probe.conn = None
+        return largest
+
+    def sleep_with_burst(delay, pid=None):
+        """Sleeps `delay` s in all, with this life's burst of input somewhere in it. Kinds of
+        kill moment: 'worst' (given `pid`, half of the time: as soon as the worker holds more
+        than one XPENDING page of its small-batch successor, 50, pending in one stream), 'aimed'
+        (0-60 ms after the burst: mid-batch) and 'random'."""
+        kind = rng.random()
+        if pid is not None and kind < 0.5:
+            before = rng.uniform(0.0, min(0.05, delay))
+            time.sleep(before)
+            next_burst()
+            end = time.monotonic() + max(0.0, delay - before)
+            while time.monotonic() < end:
+                if pending_at(pid) > 50:
+                    result["worst_moment_kills"] += 1
+                    return
+                time.sleep(0.002)
+            return
+        if kind < 0.75:
             before = max(0.0, delay - rng.uniform(0.0, 0.06))
             result["aimed_kills"] += 1
         else:
@@ -450,7 +512,7 @@ def cmd_chaos(args):
             if k not in redis_kill_points:
                 redis_kill_points.add(k)
                 break
-    batches = [50, 200, 200, 500, 1000]
+    batches = [100, 200, 200, 500, 1000]
     events = []  # (kind, t0_ms, baseline_acked, outstanding_at_t0, end_ms)
 
     def start_worker(batch):
@@ -478,7 +540,9 @@ def cmd_chaos(args):
             if pusher.error:
                 raise RuntimeError("pusher failed: " + pusher.error)
             acked0, outstanding0 = probe_now()
-            batch = rng.choice(batches)
+            # Every other worker gets a small batch after a bigger one: it has to page through
+            # what its killed predecessor left pending (more than one XPENDING page per stream).
+            batch = 50 if i % 2 == 1 else rng.choice(batches)
             worker = start_worker(batch)
             t0 = now_ms()
             ev = {"kind": "worker_start", "t0": t0, "baseline": acked0, "outstanding": outstanding0, "index": i}
@@ -512,14 +576,16 @@ def cmd_chaos(args):
                        "baseline": min(pre, after[0]), "outstanding": after[1], "index": i,
                        "acked_lost_by_kill": max(0, pre - after[0])}
                 events.append(rev)
-                # Give the surviving worker time to reconnect by itself (backoff up to 5 s).
+                # New input arrives right after the restart, and the surviving worker has to
+                # reconnect by itself (its backoff is capped at 5 s) and get through it.
+                next_burst()
                 deadline = time.monotonic() + 30
                 while time.monotonic() < deadline:
                     latest = monitor.latest()
                     if latest and latest[0] > t_restart and latest[1] > rev["baseline"]:
                         break
-                    if latest and latest[0] > t_restart and latest[2] == 0 and pusher.done():
-                        break
+                    if latest and latest[0] > t_restart and latest[2] == 0 and pusher.position >= pushed_target:
+                        break  # nothing (left) to do: no progress to wait for
                     if worker.poll() is not None:
                         break
                     time.sleep(0.005)
@@ -528,7 +594,7 @@ def cmd_chaos(args):
                                             % (worker.pid, worker.returncode))
                 time.sleep(rng.uniform(0.05, 0.7))
             else:
-                sleep_with_burst(rng.uniform(0.05, 0.7))
+                sleep_with_burst(rng.uniform(0.05, 0.7), pid=worker.pid if batch > 50 else None)
 
             t_end = now_ms()
             events[-1]["end"] = t_end
@@ -554,6 +620,13 @@ def cmd_chaos(args):
                 conn.close()
                 if own:
                     result["kills_with_own_pending"] += 1
+            except (RedisReplyError, RuntimeError):
+                pass
+            try:
+                conn = connect_retry(args.url, deadline_s=10)
+                if read_ahead(conn, worker.pid) > 50:
+                    result["kills_leaving_read_ahead_pages"] += 1
+                conn.close()
             except (RedisReplyError, RuntimeError):
                 pass
             worker_log.write(("=== worker pid %d killed at %.0f ms\n" % (worker.pid, now_ms())).encode())
@@ -598,8 +671,10 @@ def cmd_chaos(args):
         except Exception:
             pass
 
-    # Recovery per (re)start: from t0 to the first sample whose acked count exceeds the baseline,
-    # within the lifetime of that (re)start. Nothing to do at t0 and nothing arriving = no measure.
+    # Recovery per (re)start: from the moment there was work (t0 if entries were pending or
+    # unread at t0, else the first sample showing some) to the first sample whose acked count
+    # exceeds the baseline, within the lifetime of that (re)start. A lifetime that ends with
+    # work waiting and nothing acked counts as a recovery of at least that wait (a lower bound).
     samples = monitor.snapshot()
     times = [s[0] for s in samples]
     import bisect
@@ -607,26 +682,27 @@ def cmd_chaos(args):
         start = bisect.bisect_left(times, ev["t0"])
         end_t = ev.get("end", float("inf"))
         progress = None
-        had_work = ev["outstanding"] > 0
+        work_since = ev["t0"] if ev["outstanding"] > 0 else None
         for t, acked, outstanding in samples[start:]:
             if t > end_t:
                 break
-            if outstanding > 0:
-                had_work = True
+            if outstanding > 0 and work_since is None:
+                work_since = t
             if acked > ev["baseline"]:
                 progress = t
                 break
         if progress is not None:
-            ev["recovery_ms"] = round(progress - ev["t0"], 1)
+            ev["recovery_ms"] = round(progress - (work_since if work_since is not None else ev["t0"]), 1)
             result["recoveries"].append({"kind": ev["kind"], "index": ev["index"], "ms": ev["recovery_ms"]})
-        elif had_work:
-            result["stalled"].append({"kind": ev["kind"], "index": ev["index"],
-                                      "lifetime_ms": round(end_t - ev["t0"]) if end_t != float("inf") else None})
-    rec = [r["ms"] for r in result["recoveries"]]
+        elif work_since is not None and end_t != float("inf"):
+            result["stalled"].append({"kind": ev["kind"], "index": ev["index"], "waited_ms": round(end_t - work_since)})
+    rec = [r["ms"] for r in result["recoveries"]] + [r["waited_ms"] for r in result["stalled"]]
     result["max_recovery_ms"] = round(max(rec)) if rec else 0
     by_kind = collections.defaultdict(list)
     for r in result["recoveries"]:
         by_kind[r["kind"]].append(r["ms"])
+    for r in result["stalled"]:
+        by_kind[r["kind"]].append(r["waited_ms"])
     result["max_recovery_by_kind"] = {k: round(max(v)) for k, v in by_kind.items()}
     result["redis_restarts"] = [{k: (round(v) if isinstance(v, float) else v) for k, v in ev.items()}
                                 for ev in events if ev["kind"] == "redis_restart"]
@@ -637,7 +713,7 @@ def cmd_chaos(args):
     print("chaos: %d worker kills (%d with work outstanding, %d left entries pending), %d redis kills, "
           "%d recoveries measured, %d lifetimes without progress, drain %s in %s ms"
           % (result["worker_kills"], result["kills_with_work_outstanding"], result["kills_with_own_pending"],
-             result["redis_kills"], len(rec), len(result["stalled"]), result.get("drain_status"),
+             result["redis_kills"], len(result["recoveries"]), len(result["stalled"]), result.get("drain_status"),
              result.get("drain_ms")), file=sys.stderr)
     return 0
 
@@ -842,10 +918,12 @@ def cmd_verify(args):
         print("DIFF ... %d more" % (len(diffs) - 40))
     if chaos:
         rk = chaos.get("max_recovery_by_kind", {})
-        print("info: aimed_kills=%s kills_with_work_outstanding=%s kills_leaving_pending=%s recoveries=%d stalled=%d "
+        print("info: worst_moment_kills=%s aimed_kills=%s kills_with_work_outstanding=%s kills_leaving_pending=%s "
+              "kills_leaving_read_ahead_pages=%s recoveries=%d stalled=%d "
               "max_worker_restart_recovery_ms=%s max_redis_restart_recovery_ms=%s push_window_ms=%s "
               "pusher_reconnects=%s drain_ms=%s state_keys=%d"
-              % (chaos.get("aimed_kills"), chaos.get("kills_with_work_outstanding"), chaos.get("kills_with_own_pending"),
+              % (chaos.get("worst_moment_kills"), chaos.get("aimed_kills"), chaos.get("kills_with_work_outstanding"), chaos.get("kills_with_own_pending"),
+                 chaos.get("kills_leaving_read_ahead_pages"),
                  len(chaos.get("recoveries", [])), len(chaos.get("stalled", [])), rk.get("worker_start"),
                  rk.get("redis_restart"), chaos.get("push_window_ms"), chaos.get("pusher_reconnects"),
                  chaos.get("drain_ms"), len(b_state)))

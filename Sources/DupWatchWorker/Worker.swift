@@ -75,7 +75,8 @@ public final class Worker {
                 health.up()
                 backoff.reset()
                 if read == 0, config.drain, frontier.isEmpty {
-                    if try ownPendingCount(connection) == 0 { break }
+                    // Done only when no entry is left that this worker could claim and apply.
+                    if try allClaimablePending(connection).isEmpty { break }
                     needsRecovery = true
                 }
             } catch let error as RedisError {
@@ -211,13 +212,6 @@ public final class Worker {
         return DeliveredEntry(source: source, id: id, entry: raw)
     }
 
-    private func ownPendingCount(_ connection: RedisConnection) throws -> Int {
-        let replies = try connection.pipeline(EventSource.allCases.map {
-            RedisCommand("XPENDING", config.keys.stream(for: $0), config.group, "-", "+", "1", config.consumer)
-        })
-        return try replies.reduce(0) { $0 + (try $1.throwIfError().array.count) }
-    }
-
     // MARK: Recovery
 
     /// Pending entries first: this consumer's own (a restart), then those of consumers that are
@@ -246,8 +240,7 @@ public final class Worker {
             for (index, source) in EventSource.allCases.enumerated() {
                 for pending in lists[index] {
                     if let cut, let id = EntryID(pending.id), ProcessingKey(id, source) > cut { continue }
-                    if pending.consumer == config.consumer || pending.idleMs >= config.claimIdleMs
-                        || releasedConsumers.contains(pending.consumer) || ConsumerName.isDeadLocalProcess(pending.consumer) {
+                    if isClaimable(pending) {
                         claimable.append((source, pending))
                     } else {
                         waiting.insert(pending.consumer)
@@ -274,10 +267,11 @@ public final class Worker {
                 func waits(_ item: (source: EventSource, entry: PendingEntry)) -> Bool {
                     EntryID(item.entry.id).map { ProcessingKey($0, item.source) >= limit } ?? false
                 }
-                let later = claimable.filter(waits)
                 claimable.removeAll(where: waits)
                 if claimable.isEmpty {
-                    frontier.carry(try claim(later, connection))
+                    // Everything claimable now waits for undelivered entries: carry all of it,
+                    // every page, not just this one, or the rest would stay at a dead consumer.
+                    frontier.carry(try claim(allClaimablePending(connection), connection))
                     return
                 }
             }
@@ -294,6 +288,29 @@ public final class Worker {
                 try process(batch, on: connection)
             }
         }
+    }
+
+    /// Entries of this consumer, of one that released the lease or whose process is gone, or idle
+    /// past --claim-idle: no live worker will commit them.
+    private func isClaimable(_ pending: PendingEntry) -> Bool {
+        pending.consumer == config.consumer || pending.idleMs >= config.claimIdleMs
+            || releasedConsumers.contains(pending.consumer) || ConsumerName.isDeadLocalProcess(pending.consumer)
+    }
+
+    /// Every claimable pending entry of the three streams, page by page.
+    private func allClaimablePending(_ connection: RedisConnection) throws -> [(source: EventSource, entry: PendingEntry)] {
+        var all: [(source: EventSource, entry: PendingEntry)] = []
+        for source in EventSource.allCases {
+            var start = "-"
+            while true {
+                let page = try StreamCommands.decodePendingEntries(connection.send(
+                    RedisCommand("XPENDING", config.keys.stream(for: source), config.group, start, "+", "1000")).throwIfError())
+                all += page.filter(isClaimable).map { (source, $0) }
+                guard page.count == 1000, let last = page.last else { break }
+                start = "(" + last.id
+            }
+        }
+        return all
     }
 
     /// The smallest id, over the three streams, of an entry the group has not delivered yet.

@@ -1,0 +1,378 @@
+import Foundation
+import RedisClient
+import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// Helpers of ChaosTests (the short form of scripts/chaos.sh). Every name starts with `Chaos` so
+// nothing clashes with the other helpers of this test target.
+
+struct ChaosError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// SplitMix64: the kill timings of a run follow from its seed.
+struct ChaosRandom: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+enum ChaosNames {
+    static let inputs = ["stream:cart:events", "stream:order:placed", "stream:order:status"]
+    static let alerts = "stream:alerts:duplicate"
+    static let deadLetter = "stream:deadletter"
+    static let group = "dupwatch"
+    static let statePrefixes = ["cart:{", "orders:{", "order:{", "history:{", "events:{"]
+}
+
+/// A `dupwatch` subprocess whose output goes to a log file (kept in the chaos server's directory).
+final class ChaosProcess: @unchecked Sendable {
+    let process = Process()
+    let arguments: [String]
+
+    init(_ binary: String, _ arguments: [String], log: String) throws {
+        self.arguments = arguments
+        if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
+        guard let handle = FileHandle(forWritingAtPath: log) else { throw ChaosError("cannot open \(log)") }
+        handle.seekToEndOfFile()
+        var environment = ProcessInfo.processInfo.environment
+        environment["DUPWATCH_REDIS_URL"] = nil
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.environment = environment
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.runWithSignalsUnblocked()
+        try? handle.close()
+    }
+
+    deinit { killHard() }
+
+    var pid: Int32 { process.processIdentifier }
+    var isRunning: Bool { process.isRunning }
+
+    func killHard() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    /// Waits for the exit; SIGKILLs it and throws after `timeout` seconds.
+    func wait(timeout: Double) async throws -> Int32 {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning {
+            if Date() >= deadline {
+                killHard()
+                throw ChaosError("`dupwatch \(arguments.joined(separator: " "))` did not exit within \(Int(timeout)) s")
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
+
+/// One input entry, as XRANGE returned it.
+struct ChaosEntry: Sendable {
+    var stream: String
+    var id: String
+    var fields: [StreamField]
+
+    /// (milliseconds, sequence) of the id.
+    var idParts: (UInt64, UInt64) {
+        let parts = id.split(separator: "-")
+        return (UInt64(parts[0]) ?? 0, UInt64(parts.count > 1 ? parts[1] : "0") ?? 0)
+    }
+
+    /// The worker's processing order: millisecond, stream rank (cart, order, status), sequence.
+    var order: (UInt64, Int, UInt64) {
+        (idParts.0, ChaosNames.inputs.firstIndex(of: stream) ?? 0, idParts.1)
+    }
+}
+
+enum ChaosRedis {
+    static func entries(_ redis: RedisConnection, _ stream: String) throws -> [StreamEntry] {
+        var out: [StreamEntry] = []
+        var start = "-"
+        while true {
+            let page = try StreamCommands.decodeEntries(
+                redis.send(RedisCommand("XRANGE", stream, start, "+", "COUNT", "5000")).throwIfError())
+            out += page
+            guard page.count == 5000, let last = page.last else { return out }
+            start = "(" + last.id
+        }
+    }
+
+    /// The three input streams, merged into the worker's processing order (so a replay in this
+    /// order always leaves Redis holding a prefix of it, as the crash-free drain saw it).
+    static func exportInput(_ redis: RedisConnection) throws -> [ChaosEntry] {
+        var all: [ChaosEntry] = []
+        for stream in ChaosNames.inputs {
+            all += try entries(redis, stream).map { ChaosEntry(stream: stream, id: $0.id, fields: $0.fields ?? []) }
+        }
+        return all.sorted { $0.order < $1.order }
+    }
+
+    static func fields(_ entry: StreamEntry) -> [String: String] {
+        var out: [String: String] = [:]
+        for field in entry.fields ?? [] where out[field.nameString] == nil { out[field.nameString] = field.valueString }
+        return out
+    }
+
+    /// A flat [name, value, ...] reply as a dictionary.
+    static func pairs(_ reply: RedisReply) throws -> [String: RedisReply] {
+        let items = try reply.array
+        var out: [String: RedisReply] = [:]
+        var index = 0
+        while index + 1 < items.count {
+            out[try items[index].string] = items[index + 1]
+            index += 2
+        }
+        return out
+    }
+
+    /// The most entries one input stream has pending at the consumer whose name ends in `consumerSuffix`.
+    static func largestPending(_ redis: RedisConnection, consumerSuffix: String) throws -> Int64 {
+        var largest: Int64 = 0
+        for reply in try redis.pipeline(ChaosNames.inputs.map { RedisCommand("XPENDING", $0, ChaosNames.group) }) {
+            guard case .array(let parts) = reply, parts.count == 4, case .array(let consumers) = parts[3] else { continue }
+            for consumer in consumers {
+                let pair = try consumer.array
+                if try pair[0].string.hasSuffix(consumerSuffix) { largest = max(largest, try pair[1].int) }
+            }
+        }
+        return largest
+    }
+
+    /// Of the entries pending at the consumer whose name ends in `consumerSuffix`, the most in one
+    /// stream that come after the first entry no consumer was delivered yet (in processing
+    /// order): entries read ahead of the merge frontier, which a successor must hold back.
+    static func largestReadAhead(_ redis: RedisConnection, consumerSuffix: String) throws -> Int {
+        var first: (UInt64, Int, UInt64)?
+        for (rank, stream) in ChaosNames.inputs.enumerated() {
+            let groups = try redis.send(RedisCommand("XINFO", "GROUPS", stream)).throwIfError().array.map(pairs)
+            guard let group = try groups.first(where: { try $0["name"]?.string == ChaosNames.group }),
+                  let delivered = try group["last-delivered-id"]?.string else { continue }
+            let next = try StreamCommands.decodeEntries(
+                redis.send(RedisCommand("XRANGE", stream, "(" + delivered, "+", "COUNT", "1")).throwIfError()).first
+            if let next {
+                let key = ChaosEntry(stream: stream, id: next.id, fields: []).idParts
+                let order = (key.0, rank, key.1)
+                if first.map({ order < $0 }) ?? true { first = order }
+            }
+        }
+        guard let first else { return 0 }
+        var largest = 0
+        for stream in ChaosNames.inputs {
+            let rows = try StreamCommands.decodePendingEntries(
+                redis.send(RedisCommand("XPENDING", stream, ChaosNames.group, "-", "+", "100000")).throwIfError())
+            let ahead = rows.filter {
+                $0.consumer.hasSuffix(consumerSuffix) && ChaosEntry(stream: stream, id: $0.id, fields: []).order >= first
+            }
+            largest = max(largest, ahead.count)
+        }
+        return largest
+    }
+
+    /// (acked so far, pending + lag) of the group over the three inputs.
+    static func progress(_ redis: RedisConnection) throws -> (acked: Int64, outstanding: Int64) {
+        var acked: Int64 = 0
+        var outstanding: Int64 = 0
+        for stream in ChaosNames.inputs {
+            let reply = try redis.send(RedisCommand("XINFO", "GROUPS", stream))
+            let length = try redis.send(RedisCommand("XLEN", stream)).throwIfError().int
+            guard case .array(let groups) = reply,
+                  let group = try groups.map(pairs).first(where: { try $0["name"]?.string == ChaosNames.group }) else {
+                outstanding += length
+                continue
+            }
+            let pending = try group["pending"]?.int ?? 0
+            let lag = (try? group["lag"]?.int) ?? nil
+            let read = (try? group["entries-read"]?.int) ?? nil
+            let entriesRead = read ?? (length - (lag ?? 0))
+            acked += entriesRead - pending
+            outstanding += pending + (lag ?? (length - entriesRead))
+        }
+        return (acked, outstanding)
+    }
+
+    /// Every customer key with its type and contents (hash fields, list items, zset members and
+    /// scores); TTLs are not part of it.
+    static func state(_ redis: RedisConnection) throws -> [String: String] {
+        var keys: [String] = []
+        var cursor = "0"
+        repeat {
+            let reply = try redis.send(RedisCommand("SCAN", cursor, "COUNT", "2000")).throwIfError().array
+            cursor = try reply[0].string
+            for key in try reply[1].array.map({ try $0.string })
+            where ChaosNames.statePrefixes.contains(where: { key.hasPrefix($0) }) {
+                keys.append(key)
+            }
+        } while cursor != "0"
+        var out: [String: String] = [:]
+        for key in Set(keys) {
+            let type = try redis.send(RedisCommand("TYPE", key)).throwIfError().string
+            let value: String
+            switch type {
+            case "hash":
+                let items = try redis.send(RedisCommand("HGETALL", key)).throwIfError().array.map { try $0.string }
+                value = stride(from: 0, to: items.count - 1, by: 2).map { "\(items[$0])=\(items[$0 + 1])" }.sorted()
+                    .joined(separator: "; ")
+            case "list":
+                value = try redis.send(RedisCommand("LRANGE", key, "0", "-1")).throwIfError().array
+                    .map { try $0.string }.joined(separator: ", ")
+            case "zset":
+                value = try redis.send(RedisCommand("ZRANGE", key, "0", "-1", "WITHSCORES")).throwIfError().array
+                    .map { try $0.string }.joined(separator: ", ")
+            case "none":
+                continue
+            default:
+                value = "(\(type))"
+            }
+            out[key] = "\(type): \(value)"
+        }
+        return out
+    }
+}
+
+/// Replays the reference input into the chaos server with the same entry ids, in processing
+/// order, so that Redis always holds a prefix of it. Survives a redis-server restart: it asks
+/// for each stream's last id and goes on from there.
+final class ChaosPusher {
+    let entries: [ChaosEntry]
+    let server: RedisTestServer
+    private(set) var position = 0
+    private var connection: RedisConnection?
+
+    init(entries: [ChaosEntry], server: RedisTestServer) {
+        self.entries = entries
+        self.server = server
+    }
+
+    var isDone: Bool { position >= entries.count }
+
+    func push(upTo target: Int) throws {
+        let target = min(target, entries.count)
+        var attempts = 0
+        while position < target {
+            do {
+                let redis = try connected()
+                let end = min(target, position + 2000)
+                let commands = entries[position..<end].map { StreamCommands.xadd($0.stream, id: $0.id, fields: $0.fields) }
+                for reply in try redis.pipeline(commands) { try reply.throwIfError() }
+                position = end
+            } catch let error as RedisError where attempts < 100 {
+                if case .server = error.kind { throw error }
+                connection = nil
+                attempts += 1
+                usleep(20_000)
+            }
+        }
+    }
+
+    private func connected() throws -> RedisConnection {
+        if let connection, !connection.isBroken { return connection }
+        let redis = try server.connect()
+        var last: [String: (UInt64, UInt64)] = [:]
+        for stream in ChaosNames.inputs {
+            let top = try StreamCommands.decodeEntries(
+                redis.send(RedisCommand("XREVRANGE", stream, "+", "-", "COUNT", "1")).throwIfError()).first
+            last[stream] = top.map { ChaosEntry(stream: stream, id: $0.id, fields: []).idParts } ?? (0, 0)
+        }
+        var resumed = 0
+        while resumed < entries.count {
+            guard entries[resumed].idParts <= last[entries[resumed].stream]! else { break }
+            resumed += 1
+        }
+        position = resumed
+        connection = redis
+        return redis
+    }
+}
+
+/// What differs between the crash-free reference and the chaos run.
+struct ChaosComparison {
+    var inputDifferences: [String] = []
+    var alertsExpected = 0
+    var alertsGot = 0
+    var missing: [String] = []
+    var extra: [String] = []
+    var doubled: [String] = []
+    var deadLettersExpected: [String: Int] = [:]
+    var deadLettersGot: [String: Int] = [:]
+    var stateDifferences: [String] = []
+    var stateKeys = 0
+    var pending: Int64 = 0
+    var lagProblems: [String] = []
+
+    static func compare(reference: RedisConnection, chaos: RedisConnection) throws -> ChaosComparison {
+        var result = ChaosComparison()
+        for stream in ChaosNames.inputs {
+            let a = try ChaosRedis.entries(reference, stream)
+            let b = try ChaosRedis.entries(chaos, stream)
+            if a != b {
+                result.inputDifferences.append("\(stream): \(a.count) entries in the reference, \(b.count) in the chaos run")
+            }
+        }
+
+        func alertIDs(_ redis: RedisConnection) throws -> [String] {
+            try ChaosRedis.entries(redis, ChaosNames.alerts).map { ChaosRedis.fields($0)["alert_id"] ?? "?" }
+        }
+        let expected = try alertIDs(reference)
+        let got = try alertIDs(chaos)
+        result.alertsExpected = expected.count
+        result.alertsGot = got.count
+        var counts: [String: Int] = [:]
+        for id in got { counts[id, default: 0] += 1 }
+        let expectedSet = Set(expected)
+        result.missing = expectedSet.subtracting(counts.keys).sorted()
+        result.extra = Set(counts.keys).subtracting(expectedSet).sorted()
+        result.doubled = counts.filter { $0.value > 1 }.map(\.key).sorted()
+
+        func deadLetters(_ redis: RedisConnection) throws -> [String: Int] {
+            var out: [String: Int] = [:]
+            for entry in try ChaosRedis.entries(redis, ChaosNames.deadLetter) {
+                let reason = ChaosRedis.fields(entry)["reason"] ?? ""
+                out[String(reason.split(separator: ":", maxSplits: 1).first ?? ""), default: 0] += 1
+            }
+            return out
+        }
+        result.deadLettersExpected = try deadLetters(reference)
+        result.deadLettersGot = try deadLetters(chaos)
+
+        let a = try ChaosRedis.state(reference)
+        let b = try ChaosRedis.state(chaos)
+        result.stateKeys = b.count
+        for key in Set(a.keys).union(b.keys).sorted() where a[key] != b[key] {
+            result.stateDifferences.append("\(key): reference \(a[key] ?? "(none)") / chaos \(b[key] ?? "(none)")")
+        }
+
+        for stream in ChaosNames.inputs {
+            let summary = try chaos.send(RedisCommand("XPENDING", stream, ChaosNames.group)).throwIfError().array
+            result.pending += try summary[0].int
+            let groups = try chaos.send(RedisCommand("XINFO", "GROUPS", stream)).throwIfError().array.map(ChaosRedis.pairs)
+            let group = try groups.first { try $0["name"]?.string == ChaosNames.group }
+            let lag = (try? group?["lag"]?.int) ?? nil
+            if lag != 0 { result.lagProblems.append("\(stream): lag \(lag.map(String.init) ?? "unknown")") }
+        }
+        return result
+    }
+
+    var summary: String {
+        "alerts_expected=\(alertsExpected) alerts_got=\(alertsGot) missing=\(missing.count) doubled=\(doubled.count) "
+            + "extra=\(extra.count) deadletter=\(deadLettersGot.values.reduce(0, +))/\(deadLettersExpected.values.reduce(0, +)) "
+            + "state_diffs=\(stateDifferences.count)/\(stateKeys) pending=\(pending)"
+    }
+}

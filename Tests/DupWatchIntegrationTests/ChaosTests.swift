@@ -1,0 +1,153 @@
+import Foundation
+import RedisClient
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The short form of scripts/chaos.sh: a seeded workload processed once by a crash-free
+/// `dupwatch worker --drain` (reference) and once by workers that are SIGKILLed at random moments
+/// while the input is still arriving, with the AOF-backed redis-server SIGKILLed and restarted
+/// once in the middle, then a final drain. Alerts (by alert_id), dead letters (by reason code)
+/// and every customer key must come out the same, with nothing left pending.
+///
+/// The chaos server gets the reference's input replayed with the *same* entry ids: a cart event
+/// without `event_id` is identified by its entry id, which is part of its alert_id.
+@Suite("Chaos: SIGKILLed workers and a SIGKILLed redis-server change no outcome", .serialized)
+struct ChaosTests {
+    static let events = 5_000
+    // Few customers: many events each, so an entry handled out of order is likely to matter.
+    static let customers = 100
+    static let workerKills = 8
+    static let redisKillAt = 4
+
+    @Test(.timeLimit(.minutes(1)))
+    func killedWorkersAndARedisRestartGiveTheSameAlertsDeadLettersAndStateAsACrashFreeRun() async throws {
+        // DUPWATCH_CHAOS_SEED=<n> repeats a workload and kill schedule (timings still vary).
+        let seed = ProcessInfo.processInfo.environment["DUPWATCH_CHAOS_SEED"].flatMap { UInt64($0) }
+            ?? UInt64.random(in: 1...999_999)
+        var random = ChaosRandom(seed: seed)
+        let binary = try ProductLocator.executable(named: "dupwatch")
+        let reference = try RedisTestServer()
+        let chaos = try RedisTestServer(extraArguments: ["--appendonly", "yes", "--appendfsync", "everysec",
+                                                         "--aof-load-truncated", "yes"])
+        let log = chaos.directory + "/dupwatch.log"
+        let context = "seed \(seed); rerun with DUPWATCH_CHAOS_SEED=\(seed)"
+
+        // (A) Reference: generate, then one uninterrupted drain.
+        let generate = try ChaosProcess(binary, ["generate", "--redis-url", reference.urlString, "--seed", "\(seed)",
+                                                 "--events", "\(Self.events)", "--customers", "\(Self.customers)"], log: log)
+        try #require(try await generate.wait(timeout: 30) == 0, "generate failed (\(context))")
+        let referenceRedis = try reference.connect()
+        let input = try ChaosRedis.exportInput(referenceRedis)
+        try #require(input.count == Self.events)
+        let referenceDrain = try ChaosProcess(binary, ["worker", "--drain", "--redis-url", reference.urlString,
+                                                       "--log-level", "warning"], log: reference.directory + "/drain.log")
+        try #require(try await referenceDrain.wait(timeout: 30) == 0, "the reference drain failed (\(context))")
+
+        // (B) Chaos: 10% of the input up front, a burst in every worker's life, SIGKILLs.
+        // Three kinds of kill moment: "worst" (even workers: as soon as they hold more entries
+        // pending in one stream than their successor's XPENDING page), "mid-batch" (0-30 ms after
+        // a burst) and random.
+        let pusher = ChaosPusher(entries: input, server: chaos)
+        try pusher.push(upTo: input.count / 10)
+        // The big-batch workers (even index) get big bursts, so that their reads run full and
+        // entries of the other streams are read ahead of the merge frontier and carried; their
+        // small-batch successors get a little more, to process after their recovery.
+        let burst = (input.count * 9 / 10) * 8 / 9 / (Self.workerKills / 2)
+        var kills = 0
+        var pendingLeftByKills = 0
+        var killsHoldingPages = 0
+        var killsLeavingReadAheadPages = 0
+        var redisRecoveryMs: Int?
+        for index in 0..<Self.workerKills {
+            // A small batch after a big one: the successor has to page through what the killed
+            // worker left pending (more than one XPENDING page per stream).
+            let batch = index % 2 == 1 ? 50 : [100, 200, 200, 1000].randomElement(using: &random)!
+            let worker = try ChaosProcess(binary, ["worker", "--redis-url", chaos.urlString, "--log-level", "warning",
+                                                   "--batch", "\(batch)"], log: log)
+            let life = Int.random(in: 50...700, using: &random)
+            let worst = index % 2 == 0 && index != Self.redisKillAt
+            let before = worst ? Int.random(in: 0...min(50, life), using: &random)
+                : Int.random(in: 0..<4, using: &random) > 0 ? max(0, life - Int.random(in: 0...30, using: &random))
+                : Int.random(in: 0...life, using: &random)
+            try await Task.sleep(for: .milliseconds(before))
+            try pusher.push(upTo: pusher.position + (index % 2 == 0 ? burst : burst / 8))
+            let deadline = Date().addingTimeInterval(Double(life - before) / 1000)
+            if worst {
+                let probe = try chaos.connect()
+                while Date() < deadline {
+                    if try ChaosRedis.largestPending(probe, consumerSuffix: "-\(worker.pid)") > 50 {
+                        killsHoldingPages += 1
+                        break
+                    }
+                    try await Task.sleep(for: .milliseconds(1))
+                }
+            } else {
+                try await Task.sleep(for: .milliseconds(max(0, Int(deadline.timeIntervalSinceNow * 1000))))
+            }
+
+            if index == Self.redisKillAt {
+                let before = try ChaosRedis.progress(try chaos.connect()).acked
+                chaos.kill()
+                try await Task.sleep(for: .milliseconds(Int.random(in: 200...800, using: &random)))
+                let restarted = Date()
+                try chaos.restart()
+                try pusher.push(upTo: pusher.position + burst)
+                // The same worker process must reconnect by itself and make progress.
+                let probe = try chaos.connect()
+                while Date().timeIntervalSince(restarted) < 20 {
+                    let now = try ChaosRedis.progress(probe)
+                    if now.acked > before || now.outstanding == 0 {
+                        redisRecoveryMs = Int(Date().timeIntervalSince(restarted) * 1000)
+                        break
+                    }
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                #expect(worker.isRunning, "the worker exited after the redis-server restart instead of reconnecting (\(context))")
+                #expect(redisRecoveryMs != nil, "no progress within 20 s of the redis-server restart (\(context))")
+            }
+
+            #expect(worker.isRunning, "worker \(index) (pid \(worker.pid)) exited before its SIGKILL (\(context))")
+            if worker.isRunning { kills += 1 }
+            worker.killHard()
+            if try ChaosRedis.largestReadAhead(try chaos.connect(), consumerSuffix: "-\(worker.pid)") > 50 {
+                killsLeavingReadAheadPages += 1
+            }
+            let probe = try chaos.connect()
+            for stream in ChaosNames.inputs {
+                let summary = try probe.send(RedisCommand("XPENDING", stream, ChaosNames.group)).throwIfError()
+                if case .array(let parts) = summary, parts.count == 4, case .array(let consumers) = parts[3],
+                   try consumers.contains(where: { try $0.array[0].string.hasSuffix("-\(worker.pid)") }) {
+                    pendingLeftByKills += 1
+                    break
+                }
+            }
+        }
+        try pusher.push(upTo: input.count)
+        let drain = try ChaosProcess(binary, ["worker", "--drain", "--redis-url", chaos.urlString, "--log-level", "warning"],
+                                     log: log)
+        #expect(try await drain.wait(timeout: 30) == 0, "the final drain failed (\(context))")
+
+        // The verdict.
+        let result = try ChaosComparison.compare(reference: referenceRedis, chaos: try chaos.connect())
+        let report = "events=\(input.count) worker_kills=\(kills) redis_kills=1 \(result.summary) "
+            + "kills_leaving_pending=\(pendingLeftByKills) kills_holding_pages=\(killsHoldingPages) kills_leaving_read_ahead_pages=\(killsLeavingReadAheadPages) redis_recovery_ms=\(redisRecoveryMs.map(String.init) ?? "none") (\(context))"
+        print("ChaosTests: " + report)
+        #expect(kills >= 6, "\(report)")
+        #expect(result.inputDifferences.count == 0, "the input differs: \(result.inputDifferences) — \(report)")
+        #expect(result.missing.count == 0, "alerts missing after the crashes, e.g. \(result.missing.prefix(3)) — \(report)")
+        #expect(result.doubled.count == 0, "alerts published twice, e.g. \(result.doubled.prefix(3)) — \(report)")
+        #expect(result.extra.count == 0, "alerts the crash-free run did not raise, e.g. \(result.extra.prefix(3)) — \(report)")
+        #expect(result.deadLettersGot == result.deadLettersExpected,
+                "dead letters by reason: reference \(result.deadLettersExpected), chaos \(result.deadLettersGot) — \(report)")
+        #expect(result.stateDifferences.count == 0,
+                "customer state differs, e.g. \(result.stateDifferences.prefix(2).map { String($0.prefix(400)) }) — \(report)")
+        #expect(result.pending == 0, "\(result.pending) entries still pending — \(report)")
+        #expect(result.lagProblems.isEmpty, "unread input: \(result.lagProblems) — \(report)")
+    }
+}
