@@ -248,7 +248,10 @@ public final class Worker {
                 }
             }
             if claimable.isEmpty {
-                guard !waiting.isEmpty else { return }
+                guard !waiting.isEmpty else {
+                    try forgetGoneConsumers(connection)
+                    return
+                }
                 if !waitingLogged {
                     logger.notice("waiting for entries pending at \(waiting.sorted().joined(separator: ", ")) to be idle \(config.claimIdleMs) ms before claiming them")
                     waitingLogged = true
@@ -272,6 +275,7 @@ public final class Worker {
                     // Everything claimable now waits for undelivered entries: carry all of it,
                     // every page, not just this one, or the rest would stay at a dead consumer.
                     frontier.carry(try claim(allClaimablePending(connection), connection))
+                    try forgetGoneConsumers(connection)
                     return
                 }
             }
@@ -288,6 +292,36 @@ public final class Worker {
                 try process(batch, on: connection)
             }
         }
+    }
+
+    /// Consumers that are gone (stopped cleanly, or a dead process of this host) and hold no
+    /// pending entry are removed, so restarts do not pile up consumers in the group.
+    private func forgetGoneConsumers(_ connection: RedisConnection) throws {
+        let streams = EventSource.allCases.map { config.keys.stream(for: $0) }
+        let infos = try connection.pipeline(streams.map { RedisCommand("XINFO", "CONSUMERS", $0, config.group) })
+        var deletions: [RedisCommand] = []
+        for (stream, info) in zip(streams, infos) {
+            guard case .array(let consumers) = info else { continue }
+            for consumer in consumers {
+                guard case .array(let fields) = consumer else { continue }
+                var name = "", pending: Int64 = -1
+                var index = 0
+                while index + 1 < fields.count {
+                    switch try fields[index].string {
+                    case "name": name = try fields[index + 1].string
+                    case "pending": pending = try fields[index + 1].int
+                    default: break
+                    }
+                    index += 2
+                }
+                guard pending == 0, name != config.consumer,
+                      releasedConsumers.contains(name) || ConsumerName.isDeadLocalProcess(name) else { continue }
+                deletions.append(RedisCommand("XGROUP", "DELCONSUMER", stream, config.group, name))
+            }
+        }
+        guard !deletions.isEmpty else { return }
+        for reply in try connection.pipeline(deletions) { try reply.throwIfError() }
+        logger.debug("removed \(deletions.count) gone consumers from group \(config.group)")
     }
 
     /// Entries of this consumer, of one that released the lease or whose process is gone, or idle
