@@ -94,10 +94,10 @@ let package = Package(
             dependencies: ["RedisClient", "TestSupport"],
             swiftSettings: strictness
         ),
-        .testTarget(name: "DupWatchLogicTests", dependencies: ["DupWatchCore", "DupWatchStore", "DupWatchWorker", "RedisClient"], swiftSettings: strictness),
+        .testTarget(name: "DupWatchLogicTests", dependencies: ["DupWatchCore", "DupWatchStore", "DupWatchWorker", "RedisClient", "DupWatchBench"], swiftSettings: strictness),
         .testTarget(
             name: "DupWatchIntegrationTests",
-            dependencies: ["RedisClient", "TestSupport", "DupWatchCore", "DupWatchStore"],
+            dependencies: ["RedisClient", "TestSupport", "DupWatchCore", "DupWatchStore", "DupWatchBench"],
             swiftSettings: strictness
         ),
     ]

@@ -105,16 +105,7 @@ public struct LatencyBenchmark {
             let now = ContinuousClock.now
             if now < due { usleep(UInt32(max(0, (now.duration(to: due)).components.attoseconds / 1_000_000_000_000))) }
             let slice = entries[index..<min(entries.count, index + perTick)]
-            let commands = slice.map { entry in
-                var command = RedisCommand("XADD")
-                command.append(keys.stream(for: entry.source))
-                command.append("*")
-                for (name, value) in entry.fields {
-                    command.append(name)
-                    command.append(value)
-                }
-                return command
-            }
+            let commands = slice.map { $0.xadd(keys: keys) }
             let sentAt = ContinuousClock.now
             let replies = try producer.pipeline(commands)
             for (entry, reply) in zip(slice, replies) {

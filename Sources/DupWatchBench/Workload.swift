@@ -24,6 +24,18 @@ public struct GeneratedEntry: Sendable {
     public var fields: [(String, String)]
     /// True when the generator broke it on purpose.
     public var malformed: Bool
+
+    /// `XADD <its stream> * <fields>`.
+    public func xadd(keys: KeySchema) -> RedisCommand {
+        var command = RedisCommand("XADD")
+        command.append(keys.stream(for: source))
+        command.append("*")
+        for (name, value) in fields {
+            command.append(name)
+            command.append(value)
+        }
+        return command
+    }
 }
 
 /// Sessions of cart activity separated by days (so about a quarter of cart events come after a
@@ -123,16 +135,7 @@ public enum Workload {
         var start = 0
         while start < entries.count {
             let end = min(entries.count, start + chunk)
-            let commands = entries[start..<end].map { entry in
-                var command = RedisCommand("XADD")
-                command.append(keys.stream(for: entry.source))
-                command.append("*")
-                for (name, value) in entry.fields {
-                    command.append(name)
-                    command.append(value)
-                }
-                return command
-            }
+            let commands = entries[start..<end].map { $0.xadd(keys: keys) }
             for reply in try connection.pipeline(commands) { try reply.throwIfError() }
             start = end
             progress(start)

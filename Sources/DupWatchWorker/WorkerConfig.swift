@@ -30,7 +30,7 @@ public struct WorkerConfig: Sendable {
     public init(redisURL: RedisURL, group: String = "dupwatch", consumer: String, rules: RuleConfig = RuleConfig(),
                 limits: StoreLimits = StoreLimits(), keys: KeySchema = KeySchema(), batchSize: Int = 1000,
                 blockMs: Int = 1000, drain: Bool = false, claimIdleMs: Int64 = 30_000, maxDeliveries: Int = 5,
-                leaseTTLMs: Int64 = 10_000, cacheCapacity: Int = 100_000, maxBackoffMs: Int = 5_000) {
+                leaseTTLMs: Int64 = 10_000, cacheCapacity: Int = 0, maxBackoffMs: Int = 5_000) {
         self.redisURL = redisURL
         self.group = group
         self.consumer = consumer

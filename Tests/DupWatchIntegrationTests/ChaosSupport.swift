@@ -1,3 +1,4 @@
+import DupWatchBench
 import Foundation
 import RedisClient
 import TestSupport
@@ -17,17 +18,6 @@ struct ChaosError: Error, CustomStringConvertible {
 }
 
 /// SplitMix64: the kill timings of a run follow from its seed.
-struct ChaosRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 enum ChaosNames {
     static let inputs = ["stream:cart:events", "stream:order:placed", "stream:order:status"]

@@ -1,3 +1,4 @@
+import DupWatchBench
 import Foundation
 import RedisClient
 import TestSupport
@@ -30,7 +31,7 @@ struct ChaosTests {
         // DUPWATCH_CHAOS_SEED=<n> repeats a workload and kill schedule (timings still vary).
         let seed = ProcessInfo.processInfo.environment["DUPWATCH_CHAOS_SEED"].flatMap { UInt64($0) }
             ?? UInt64.random(in: 1...999_999)
-        var random = ChaosRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         let binary = try ProductLocator.executable(named: "dupwatch")
         let reference = try RedisTestServer()
         let chaos = try RedisTestServer(extraArguments: ["--appendonly", "yes", "--appendfsync", "everysec",

@@ -1,17 +1,8 @@
+import DupWatchBench
 import Testing
 import DupWatchWorker
 
 /// SplitMix64: deterministic, well-spread values.
-private struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Always the largest value: the jitter then takes the top of its range.
 private struct Highest: RandomNumberGenerator {
@@ -28,7 +19,7 @@ struct BackoffTests {
     }
 
     @Test func eachDelayIsBetweenHalfAndAllOfItsCeiling() {
-        var generator = SplitMix(state: 42)
+        var generator = SplitMix64(seed: 42)
         for _ in 0..<200 {
             var backoff = Backoff(baseMs: 100, capMs: 5_000)
             for attempt in 0..<12 {
@@ -42,7 +33,7 @@ struct BackoffTests {
     @Test func delaysGrowAttemptOverAttemptUntilTheCap() {
         // The lowest possible delay of attempt k+1 is the highest possible of attempt k, so the
         // delays never shrink on the way up, whatever the jitter.
-        var generator = SplitMix(state: 7)
+        var generator = SplitMix64(seed: 7)
         for _ in 0..<200 {
             var backoff = Backoff(baseMs: 100, capMs: 100 << 6)
             var previous = 0
@@ -57,7 +48,7 @@ struct BackoffTests {
     @Test func neverExceedsTheCapEvenAfterManyAttempts() {
         for cap in [1, 30, 999, 1_000, 30_000] {
             var backoff = Backoff(baseMs: 100, capMs: cap)
-            var generator = SplitMix(state: UInt64(cap))
+            var generator = SplitMix64(seed: UInt64(cap))
             var highest = Highest()
             for k in 0..<200 {
                 let delay = k.isMultiple(of: 2) ? backoff.nextDelayMs(using: &generator) : backoff.nextDelayMs(using: &highest)
