@@ -29,7 +29,7 @@ enum ChaosNames {
 
 /// A `dupwatch` subprocess whose output goes to a log file (kept in the chaos server's directory).
 final class ChaosProcess: @unchecked Sendable {
-    let process = Process()
+    let process: Process
     let arguments: [String]
 
     init(_ binary: String, _ arguments: [String], log: String) throws {
@@ -39,13 +39,8 @@ final class ChaosProcess: @unchecked Sendable {
         handle.seekToEndOfFile()
         var environment = ProcessInfo.processInfo.environment
         environment["DUPWATCH_REDIS_URL"] = nil
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.runWithSignalsUnblocked()
+        process = try Process.launched(executable: binary, arguments: arguments, environment: environment,
+                                       stdout: handle, stderr: handle)
         try? handle.close()
     }
 

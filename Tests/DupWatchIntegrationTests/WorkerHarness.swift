@@ -50,7 +50,7 @@ struct ProcessResult: CustomStringConvertible {
 /// A `dupwatch` subprocess with its stdout/stderr going to files (no pipe can fill up and
 /// block it; stderr can be read while it runs).
 final class DupwatchProcess: @unchecked Sendable {
-    let process = Process()
+    let process: Process
     let arguments: [String]
     private let directory: String
     private let started = Date()
@@ -69,13 +69,8 @@ final class DupwatchProcess: @unchecked Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["DUPWATCH_REDIS_URL"] = nil
         for (key, value) in env { environment[key] = value }
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
+        process = try Process.launched(executable: executable, arguments: arguments, environment: environment,
+                                       stdout: out, stderr: err)
         try? out.close()
         try? err.close()
     }

@@ -234,13 +234,7 @@ public final class RedisTestServer: @unchecked Sendable {
             throw TestSupportError("cannot open \(logPath) for writing")
         }
         log.seekToEndOfFile()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = log
-        process.standardError = log
-        try process.runWithSignalsUnblocked()
+        let process = try Process.launched(executable: executable, arguments: arguments, stdout: log, stderr: log)
         try? log.close()
         return process
     }
@@ -308,6 +302,21 @@ extension Process {
     /// signals. A child started with plain `run()` from a test therefore inherits a mask with SIGTERM
     /// blocked and silently ignores `terminate()` (redis-server did: `stop()` hung until a SIGKILL).
     /// Use this for every process a test wants to stop gracefully, e.g. the `dupwatch` binary.
+    /// Starts `executable` with stdin from /dev/null, the given outputs and environment
+    /// (nil: this process's), signals unblocked (see `runWithSignalsUnblocked`).
+    public static func launched(executable: String, arguments: [String], environment: [String: String]? = nil,
+                                stdout: FileHandle, stderr: FileHandle) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.runWithSignalsUnblocked()
+        return process
+    }
+
     public func runWithSignalsUnblocked() throws {
         var unblock = sigset_t()
         sigemptyset(&unblock)
