@@ -19,6 +19,14 @@ struct HealthLog {
         self.url = url
     }
 
+    /// A new connection: announced at start; after an outage `up()` says it is back once
+    /// something has worked again.
+    mutating func connected() {
+        guard state == .starting else { return }
+        logger.info("connected to \(url)")
+        state = .up
+    }
+
     mutating func up() {
         switch state {
         case .up: return

@@ -57,6 +57,7 @@ public final class Worker {
         while !stop.isStopped {
             do {
                 let connection = try connected()
+                health.connected()
                 guard try holdsLease(connection) else {
                     health.up()
                     if config.drain, stop.isStopped { break }
