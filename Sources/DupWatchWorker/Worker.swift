@@ -60,7 +60,6 @@ public final class Worker {
                 health.connected()
                 guard try holdsLease(connection) else {
                     health.up()
-                    if config.drain, stop.isStopped { break }
                     sleep(ms: Int(min(1000, config.leaseTTLMs / 3)))
                     continue
                 }
@@ -91,7 +90,7 @@ public final class Worker {
                 }
                 let delay = backoff.nextDelayMs()
                 health.down(error, retryInMs: delay)
-                metrics.commitFailures.increment()
+                metrics.redisErrors.increment()
                 sleep(ms: delay)
             } catch is LeaseLost {
                 logger.warning("lost the lease of group \(config.group) to another worker; standing by")
