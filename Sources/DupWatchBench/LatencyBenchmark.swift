@@ -71,13 +71,8 @@ public struct LatencyBenchmark {
                     for stream in EventSourceNames.all(keys) {
                         let groups = try redis.command("XINFO", "GROUPS", stream).array
                         for group in groups {
-                            let fields = try group.array
-                            var index = 0
-                            while index + 1 < fields.count {
-                                let name = try fields[index].string
-                                if name == "lag" || name == "pending" { lag += (try? fields[index + 1].int) ?? 0 }
-                                index += 2
-                            }
+                            let fields = try group.fieldMap
+                            lag += ((try? fields["lag"]?.int) ?? 0) + ((try? fields["pending"]?.int) ?? 0)
                         }
                     }
                     let elapsed = start.duration(to: .now)

@@ -42,14 +42,7 @@ public struct ReadModel: Sendable {
         let hashes = try connection.pipeline(ids.map { RedisCommand("HGETALL", keys.order(customer, $0)) })
         var out: [HistoryEntry] = []
         for (id, reply) in zip(ids, hashes) {
-            let items = try reply.throwIfError().array
-            var map: [String: String] = [:]
-            var index = 0
-            while index + 1 < items.count {
-                map[try items[index].string] = try items[index + 1].string
-                index += 2
-            }
-            guard let order = StoredOrderFormat.decode(orderID: id, map) else { continue }
+            guard let order = StoredOrderFormat.decode(orderID: id, try reply.throwIfError().stringMap) else { continue }
             out.append(HistoryEntry(order: order, isRecent: recent.contains(id)))
         }
         return out

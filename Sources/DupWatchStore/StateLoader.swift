@@ -166,16 +166,10 @@ private struct PartialState {
 
     private mutating func hashMap(_ reply: RedisReply, what: String) -> [String: String]? {
         switch reply {
-        case .array(let items):
-            var map: [String: String] = [:]
-            var index = 0
-            while index + 1 < items.count {
-                guard let field = try? items[index].string, let value = try? items[index + 1].string else {
-                    fail("\(what): unexpected reply")
-                    return nil
-                }
-                map[field] = value
-                index += 2
+        case .array:
+            guard let map = try? reply.stringMap else {
+                fail("\(what): unexpected reply")
+                return nil
             }
             return map
         case .error(let message):

@@ -94,18 +94,8 @@ extension Worker {
         for (stream, info) in zip(streams, infos) {
             guard case .array(let consumers) = info else { continue }
             for consumer in consumers {
-                guard case .array(let fields) = consumer else { continue }
-                var name = "", pending: Int64 = -1
-                var index = 0
-                while index + 1 < fields.count {
-                    switch try fields[index].string {
-                    case "name": name = try fields[index + 1].string
-                    case "pending": pending = try fields[index + 1].int
-                    default: break
-                    }
-                    index += 2
-                }
-                guard pending == 0, name != config.consumer,
+                let fields = try consumer.fieldMap
+                guard let name = try fields["name"]?.string, try fields["pending"]?.int == 0, name != config.consumer,
                       releasedConsumers.contains(name) || ConsumerName.isDeadLocalProcess(name) else { continue }
                 deletions.append(RedisCommand("XGROUP", "DELCONSUMER", stream, config.group, name))
             }
@@ -147,17 +137,10 @@ extension Worker {
         for (index, source) in EventSource.allCases.enumerated() {
             var last = "0-0"
             for group in try infos[index].throwIfError().array {
-                let fields = try group.array
-                var i = 0
-                var name = ""
-                var delivered = "0-0"
-                while i + 1 < fields.count {
-                    let key = try fields[i].string
-                    if key == "name" { name = try fields[i + 1].string }
-                    if key == "last-delivered-id" { delivered = try fields[i + 1].string }
-                    i += 2
+                let fields = try group.fieldMap
+                if try fields["name"]?.string == config.group {
+                    last = try fields["last-delivered-id"]?.string ?? "0-0"
                 }
-                if name == config.group { last = delivered }
             }
             ranges.append(RedisCommand("XRANGE", config.keys.stream(for: source), "(" + last, "+", "COUNT", "1"))
         }

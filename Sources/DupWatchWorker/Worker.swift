@@ -132,10 +132,7 @@ public final class Worker {
 
     private func groupExists(on stream: String, _ connection: RedisConnection) throws -> Bool {
         guard case .array(let groups) = try connection.send(RedisCommand("XINFO", "GROUPS", stream)) else { return false }
-        return groups.contains { group in
-            guard case .array(let fields) = group, fields.count >= 2 else { return false }
-            return (try? fields[1].string) == config.group
-        }
+        return groups.contains { (try? $0.fieldMap["name"]?.string) == config.group }
     }
 
     /// Anything uncertain (an error, a reconnect, a lost lease) drops what memory says about

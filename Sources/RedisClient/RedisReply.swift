@@ -59,6 +59,27 @@ extension RedisReply {
         }
     }
 
+    /// A flat `[name, value, name, value, ...]` array (XINFO GROUPS/CONSUMERS entries, HGETALL)
+    /// as a map; a later duplicate name wins.
+    public var fieldMap: [String: RedisReply] {
+        get throws {
+            let items = try array
+            var map: [String: RedisReply] = [:]
+            map.reserveCapacity(items.count / 2)
+            var index = 0
+            while index + 1 < items.count {
+                map[try items[index].string] = items[index + 1]
+                index += 2
+            }
+            return map
+        }
+    }
+
+    /// `fieldMap` with every value read as a string (a hash's HGETALL).
+    public var stringMap: [String: String] {
+        get throws { try fieldMap.mapValues { try $0.string } }
+    }
+
     public var isNull: Bool {
         if case .null = self { return true }
         return false

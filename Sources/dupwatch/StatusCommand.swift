@@ -37,7 +37,7 @@ struct StatusCommand: ParsableCommand {
                           oldestPendingIdleMs: nil, consumers: 0)
             if case .array(let groups) = replies[1] {
                 for info in groups {
-                    let map = try pairs(info)
+                    let map = try info.fieldMap
                     guard map["name"].flatMap({ try? $0.string }) == group else { continue }
                     row.lag = map["lag"].flatMap { try? $0.int }
                     row.pending = map["pending"].flatMap { try? $0.int } ?? 0
@@ -85,16 +85,5 @@ struct StatusCommand: ParsableCommand {
         print("Group \(group), owned by \(ownerText)")
         print(table.rendered)
         print("\(keys.alertStream): \(alerts) alerts   \(keys.deadLetterStream): \(deadLetters) dead letters")
-    }
-
-    private func pairs(_ reply: RedisReply) throws -> [String: RedisReply] {
-        let items = try reply.array
-        var map: [String: RedisReply] = [:]
-        var index = 0
-        while index + 1 < items.count {
-            map[try items[index].string] = items[index + 1]
-            index += 2
-        }
-        return map
     }
 }

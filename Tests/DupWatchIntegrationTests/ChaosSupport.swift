@@ -116,17 +116,6 @@ enum ChaosRedis {
         return out
     }
 
-    /// A flat [name, value, ...] reply as a dictionary.
-    static func pairs(_ reply: RedisReply) throws -> [String: RedisReply] {
-        let items = try reply.array
-        var out: [String: RedisReply] = [:]
-        var index = 0
-        while index + 1 < items.count {
-            out[try items[index].string] = items[index + 1]
-            index += 2
-        }
-        return out
-    }
 
     /// The most entries one input stream has pending at the consumer whose name ends in `consumerSuffix`.
     static func largestPending(_ redis: RedisConnection, consumerSuffix: String) throws -> Int64 {
@@ -147,7 +136,7 @@ enum ChaosRedis {
     static func largestReadAhead(_ redis: RedisConnection, consumerSuffix: String) throws -> Int {
         var first: (UInt64, Int, UInt64)?
         for (rank, stream) in ChaosNames.inputs.enumerated() {
-            let groups = try redis.send(RedisCommand("XINFO", "GROUPS", stream)).throwIfError().array.map(pairs)
+            let groups = try redis.send(RedisCommand("XINFO", "GROUPS", stream)).throwIfError().array.map { try $0.fieldMap }
             guard let group = try groups.first(where: { try $0["name"]?.string == ChaosNames.group }),
                   let delivered = try group["last-delivered-id"]?.string else { continue }
             let next = try StreamCommands.decodeEntries(
@@ -179,7 +168,7 @@ enum ChaosRedis {
             let reply = try redis.send(RedisCommand("XINFO", "GROUPS", stream))
             let length = try redis.send(RedisCommand("XLEN", stream)).throwIfError().int
             guard case .array(let groups) = reply,
-                  let group = try groups.map(pairs).first(where: { try $0["name"]?.string == ChaosNames.group }) else {
+                  let group = try groups.map { try $0.fieldMap }.first(where: { try $0["name"]?.string == ChaosNames.group }) else {
                 outstanding += length
                 continue
             }
@@ -347,7 +336,7 @@ struct ChaosComparison {
         for stream in ChaosNames.inputs {
             let summary = try chaos.send(RedisCommand("XPENDING", stream, ChaosNames.group)).throwIfError().array
             result.pending += try summary[0].int
-            let groups = try chaos.send(RedisCommand("XINFO", "GROUPS", stream)).throwIfError().array.map(ChaosRedis.pairs)
+            let groups = try chaos.send(RedisCommand("XINFO", "GROUPS", stream)).throwIfError().array.map { try $0.fieldMap }
             let group = try groups.first { try $0["name"]?.string == ChaosNames.group }
             let lag = (try? group?["lag"]?.int) ?? nil
             if lag != 0 { result.lagProblems.append("\(stream): lag \(lag.map(String.init) ?? "unknown")") }

@@ -283,13 +283,7 @@ final class Harness: @unchecked Sendable {
         let reply = try redis.send(RedisCommand("XINFO", "GROUPS", stream))
         guard case .array(let groups) = reply else { return nil }
         for group in groups {
-            let items = try group.array
-            var map: [String: RedisReply] = [:]
-            var index = 0
-            while index + 1 < items.count {
-                map[try items[index].string] = items[index + 1]
-                index += 2
-            }
+            let map = try group.fieldMap
             if (try? map["name"]?.string) == Streams.group { return map }
         }
         return nil
@@ -302,14 +296,7 @@ final class Harness: @unchecked Sendable {
     }
 
     func hash(_ key: String) throws -> [String: String] {
-        let items = try redis.command("HGETALL", key).array
-        var map: [String: String] = [:]
-        var index = 0
-        while index + 1 < items.count {
-            map[try items[index].string] = try items[index + 1].string
-            index += 2
-        }
-        return map
+        try redis.command("HGETALL", key).stringMap
     }
 
     /// Every key with its type and DUMP serialization (and TTL presence): equal snapshots mean
