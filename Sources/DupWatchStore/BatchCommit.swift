@@ -2,7 +2,7 @@ public import DupWatchCore
 public import RedisClient
 
 /// The writes of one batch — state changes folded per customer, alerts, dead letters and the
-/// XACKs — to be sent as one MULTI/EXEC so that they land together or not at all.
+/// group's new read position — to be sent as one MULTI/EXEC so that they land together or not at all.
 public struct BatchCommit {
     public let keys: KeySchema
     public let limits: StoreLimits
@@ -154,12 +154,15 @@ public struct BatchCommit {
         deadLetterCount += 1
     }
 
-    public mutating func ack(source: EventSource, group: String, entryIDs: [String]) {
-        guard !entryIDs.isEmpty else { return }
-        var command = RedisCommand("XACK")
-        command.append(keys.stream(for: source))
-        command.append(group)
-        for id in entryIDs { command.append(id) }
+    /// Moves the consumer group's last-delivered-id to `entryID`, the last entry of `source` this
+    /// batch processed: the group is the committed read position, so it moves with the effects.
+    /// `entriesRead` keeps `XINFO GROUPS` lag right; nil when Redis does not know it either.
+    public mutating func advanceGroup(source: EventSource, group: String, to entryID: String, entriesRead: Int64?) {
+        var command = RedisCommand("XGROUP", "SETID", keys.stream(for: source), group, entryID)
+        if let entriesRead {
+            command.append("ENTRIESREAD")
+            command.append(String(entriesRead))
+        }
         commands.append(command)
     }
 

@@ -21,6 +21,8 @@ public struct BatchPlan {
     public var deadLetters: [(entryID: String, reason: String)]
     /// Customers' states after the batch (to cache once the commit has landed).
     public var states: [String: CustomerState]
+    /// Per input stream: the last entry this batch processed and how many it processed.
+    public var processed: [EventSource: (last: EntryID, count: Int)] = [:]
     public var applied = 0
     public var duplicates = 0
     public var trimmed = 0
@@ -81,11 +83,11 @@ public struct BatchPlanner: Sendable {
             }
         }
         var current = before
-        var acks: [EventSource: [String]] = [:]
 
         for item in batch.items {
             let delivered = item.delivered
-            acks[delivered.source, default: []].append(delivered.id.description)
+            let done = plan.processed[delivered.source]?.count ?? 0
+            plan.processed[delivered.source] = (max(delivered.id, plan.processed[delivered.source]?.last ?? delivered.id), done + 1)
             guard let entry = delivered.entry else {
                 plan.trimmed += 1
                 continue
@@ -128,9 +130,6 @@ public struct BatchPlanner: Sendable {
             guard let after = current[customer] else { continue }
             plan.commit.writeChanges(customer: customer, from: before[customer] ?? CustomerState(), to: after)
             plan.states[customer] = after
-        }
-        for source in EventSource.allCases {
-            plan.commit.ack(source: source, group: group, entryIDs: acks[source] ?? [])
         }
         return plan
     }

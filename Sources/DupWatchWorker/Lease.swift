@@ -1,5 +1,5 @@
 import Foundation
-public import RedisClient
+import RedisClient
 
 /// One active worker per consumer group: the owner of the lease key is the only writer of
 /// customer state, which is what lets it trust its cache and fold a batch into one MULTI.

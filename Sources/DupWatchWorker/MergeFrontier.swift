@@ -5,7 +5,8 @@ public import DupWatchCore
 /// A stream that returned a full `COUNT` may hold more entries just after the last one read;
 /// an entry of another stream with a larger id must wait for them, or a status update could
 /// overtake the order it refers to. Entries past the frontier are carried to the next batch
-/// (they stay pending at this consumer, so a crash loses nothing).
+/// (the group's position does not move past them until they are committed, so a crash loses
+/// nothing).
 public struct MergeFrontier: Sendable {
     private var carried: [EventSource: [DeliveredEntry]] = [:]
 
@@ -42,11 +43,11 @@ public struct MergeFrontier: Sendable {
         return ready.sorted { EntryID.processingOrder(($0.id, $0.source), ($1.id, $1.source)) }
     }
 
-    /// Adds entries to carry without deciding anything (pending entries found at recovery that
-    /// must wait for earlier undelivered entries of another stream).
-    public mutating func carry(_ entries: [DeliveredEntry]) {
-        for entry in entries.sorted(by: { $0.id < $1.id }) {
-            carried[entry.source, default: []].append(entry)
+    /// Returns entries `take` handed out but that are not processed now; they go back in front.
+    public mutating func putBack(_ entries: [DeliveredEntry]) {
+        for source in EventSource.allCases {
+            let back = entries.filter { $0.source == source }.sorted { $0.id < $1.id }
+            if !back.isEmpty { carried[source] = back + (carried[source] ?? []) }
         }
     }
 

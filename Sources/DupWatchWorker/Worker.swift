@@ -12,10 +12,11 @@ public struct WorkerError: Error, CustomStringConvertible {
 /// The consumer-group runtime. Runs on its own thread (it makes blocking hiredis calls) until
 /// stopped or, with `drain`, until nothing is left to read.
 ///
-/// One batch: XREADGROUP the three streams -> validate -> WATCH + check the lease -> load the
-/// customers' state (cache, else two pipelined round trips) -> apply the rules -> one
-/// MULTI/EXEC with the state changes, alerts, dead letters, XACKs and the lease renewal.
-/// Nothing is acked unless its effects commit in the same transaction.
+/// One batch: XREAD the three streams from the worker's read position -> validate -> WATCH +
+/// check the lease -> load the customers' state (cache, else two pipelined round trips) ->
+/// apply the rules -> one MULTI/EXEC with the state changes, alerts, dead letters, the consumer
+/// group's new position (`GroupCursor`) and the lease renewal. The group never moves past an
+/// entry unless its effects commit in the same transaction.
 public final class Worker {
     let config: WorkerConfig
     let logger: Logger
@@ -27,14 +28,15 @@ public final class Worker {
     var connection: RedisConnection?
     private var cache: StateCache
     private var ownsLease = false
-    private var needsRecovery = true
+    private var needsResume = true
     private var standbyLogged = false
     var lastErrors: [String: String] = [:]
     var frontier = MergeFrontier()
-    /// Consumers that stopped cleanly and released the lease: their pending entries are orphans.
-    var releasedConsumers: Set<String> = []
+    var cursor = GroupCursor()
+    /// The count in `KeySchema.resumeAttempts` after this worker's last resume; 0 once it committed.
+    var resumeAttempts = 0
     /// The batch whose commit Redis refused (OOM, BUSY, ...) over a healthy connection: it is
-    /// retried as it is, so a full Redis does not count as a delivery towards max-deliveries.
+    /// retried as it is, so a full Redis does not count as an attempt towards max-deliveries.
     private var inFlight: [DeliveredEntry]?
     public private(set) var stats = WorkerStats()
 
@@ -67,18 +69,14 @@ public final class Worker {
                     try process(batch, on: connection)
                     inFlight = nil
                 }
-                if needsRecovery {
-                    try recoverPending(connection)
-                    needsRecovery = false
+                if needsResume {
+                    try resume(connection)
+                    needsResume = false
                 }
                 let read = try readAndProcess(connection)
                 health.up()
                 backoff.reset()
-                if read == 0, config.drain, frontier.isEmpty {
-                    // Done only when no entry is left that this worker could claim and apply.
-                    if try allClaimablePending(connection).isEmpty { break }
-                    needsRecovery = true
-                }
+                if read == 0, config.drain, frontier.isEmpty { break }
             } catch let error as RedisError {
                 if case .server = error.kind, inFlight != nil, connection?.isBroken == false {
                     cache.removeAll() // the refused commit's states never landed
@@ -98,8 +96,8 @@ public final class Worker {
             }
         }
         if let connection, ownsLease, !connection.isBroken {
-            // Hand over at once instead of making a standby wait for the TTL; entries read
-            // ahead of the merge frontier stay pending here and the successor takes them at once.
+            // Hand over at once instead of making a standby wait for the TTL; entries read ahead
+            // of the merge frontier were not committed, so the successor reads them again.
             try? lease.release(on: connection)
         }
         return stats
@@ -136,23 +134,22 @@ public final class Worker {
     }
 
     /// Anything uncertain (an error, a reconnect, a lost lease) drops what memory says about
-    /// Redis: the cache, the lease, and whether pending entries were dealt with.
+    /// Redis: the cache, the lease, and the entries read but not committed.
     private func reset() {
         if let connection, connection.isBroken { self.connection = nil }
         cache.removeAll()
         frontier.removeAll()
         inFlight = nil
         ownsLease = false
-        needsRecovery = true
+        needsResume = true
     }
 
     private func holdsLease(_ connection: RedisConnection) throws -> Bool {
         if ownsLease { return true }
         switch try lease.acquire(on: connection) {
-        case .acquired(let previous):
-            if let previous, previous != config.consumer { releasedConsumers.insert(previous) }
+        case .acquired:
             ownsLease = true
-            needsRecovery = true
+            needsResume = true
             standbyLogged = false
             cache.removeAll()
             logger.info("consumer \(config.consumer) owns the streams of group \(config.group)")
@@ -169,36 +166,45 @@ public final class Worker {
     // MARK: Reading
 
     private func readAndProcess(_ connection: RedisConnection) throws -> Int {
-        let sources = EventSource.allCases.filter { frontier.carriedCount($0) < config.batchSize }
-        var command = RedisCommand("XREADGROUP")
-        for arg in ["GROUP", config.group, config.consumer, "COUNT", String(config.batchSize)] { command.append(arg) }
+        let count = headEntryAlone ? 1 : config.batchSize
+        let sources = EventSource.allCases.filter { frontier.carriedCount($0) < count }
+        var command = RedisCommand("XREAD")
+        command.append("COUNT")
+        command.append(count)
         if !config.drain, frontier.isEmpty {
             command.append("BLOCK")
             command.append(config.blockMs)
         }
         command.append("STREAMS")
         for source in sources { command.append(config.keys.stream(for: source)) }
-        for _ in sources { command.append(">") }
+        for source in sources { command.append(cursor.readPosition(source).description) }
         var read: [EventSource: [DeliveredEntry]] = [:]
         var full: Set<EventSource> = []
-        var count = 0
+        var readCount = 0
         if !sources.isEmpty {
             for (stream, entries) in try connection.readStreams(command) {
                 guard let source = config.keys.source(ofStream: stream) else { continue }
-                read[source] = entries.map { delivered(source, $0) }
-                if entries.count >= config.batchSize { full.insert(source) }
-                count += entries.count
+                let batch = entries.map { self.delivered(source, $0) }
+                if let last = batch.last { cursor.didRead(source, upTo: last.id) }
+                read[source] = batch
+                if entries.count >= count { full.insert(source) }
+                readCount += entries.count
             }
         }
         // A stream not read this round (its carry is full) may hold more entries too.
         for source in EventSource.allCases where !sources.contains(source) { full.insert(source) }
-        let ready = frontier.take(read, full: full)
-        if ready.isEmpty {
-            if count == 0, !(try lease.renew(on: connection)) { throw LeaseLost() }
-            return count
+        var ready = frontier.take(read, full: full)
+        if headEntryAlone, ready.count > 1 {
+            frontier.putBack(Array(ready.dropFirst()))
+            ready = [ready[0]]
         }
+        if ready.isEmpty {
+            if readCount == 0, !(try lease.renew(on: connection)) { throw LeaseLost() }
+            return readCount
+        }
+        markGiveUp(&ready)
         try process(ready, on: connection)
-        return count + ready.count
+        return readCount + ready.count
     }
 
     func delivered(_ source: EventSource, _ entry: StreamEntry) -> DeliveredEntry {
@@ -230,6 +236,12 @@ public final class Worker {
                                      from: connection)
         let detectedAt = Int64(Date().timeIntervalSince1970 * 1000)
         var plan = planner.plan(parsed, states: states, detectedAt: detectedAt)
+        let moved = cursor.advance(plan.processed)
+        for (source, position) in moved.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            plan.commit.advanceGroup(source: source, group: config.group, to: position.id.description,
+                                     entriesRead: position.entriesRead)
+        }
+        if resumeAttempts > 0 { plan.commit.append(RedisCommand("DEL", config.keys.resumeAttempts(group: config.group))) }
         plan.commit.append(lease.renewCommand)
 
         inFlight = entries
@@ -238,7 +250,7 @@ public final class Worker {
             throw LeaseLost()
         case .aborted(let error):
             // A queued command was refused (OOM under maxmemory, a permission): nothing ran,
-            // nothing was acked. The refusal itself says why.
+            // the group did not move. The refusal itself says why.
             recordFailure(entries, error.description)
             throw error
         case .executed(let errors):
@@ -248,6 +260,8 @@ public final class Worker {
         }
 
         inFlight = nil
+        cursor.didCommit(moved)
+        resumeAttempts = 0
         for (customer, state) in plan.states { cache.put(customer, state) }
         for alert in plan.alerts {
             logger.info("duplicate: customer \(alert.customerID) sku \(alert.sku) (\(alert.trigger.rawValue) \(alert.triggerID) matches \(alert.match.rawValue)\(alert.orderID.map { " " + $0 } ?? "")): \(alert.message)")

@@ -10,15 +10,13 @@ public struct WorkerConfig: Sendable {
     public var rules: RuleConfig
     public var limits: StoreLimits
     public var keys: KeySchema
-    /// Entries read per stream per XREADGROUP.
+    /// Entries read per stream per XREAD.
     public var batchSize: Int
-    /// How long one XREADGROUP blocks when there is nothing to read (ms).
+    /// How long one XREAD blocks when there is nothing to read (ms).
     public var blockMs: Int
     /// Process everything available, then return.
     public var drain: Bool
-    /// Pending entries of another consumer idle this long (ms) are claimed.
-    public var claimIdleMs: Int64
-    /// An entry delivered this many times without success goes to the dead-letter stream.
+    /// An entry at the head of this many resumes without a commit goes to the dead-letter stream.
     public var maxDeliveries: Int
     /// The ownership lease's time to live (ms); renewed by every batch and every idle read.
     public var leaseTTLMs: Int64
@@ -29,7 +27,7 @@ public struct WorkerConfig: Sendable {
 
     public init(redisURL: RedisURL, group: String = "dupwatch", consumer: String, rules: RuleConfig = RuleConfig(),
                 limits: StoreLimits = StoreLimits(), keys: KeySchema = KeySchema(), batchSize: Int = 1000,
-                blockMs: Int = 1000, drain: Bool = false, claimIdleMs: Int64 = 30_000, maxDeliveries: Int = 5,
+                blockMs: Int = 1000, drain: Bool = false, maxDeliveries: Int = 5,
                 leaseTTLMs: Int64 = 10_000, cacheCapacity: Int = 0, maxBackoffMs: Int = 5_000) {
         self.redisURL = redisURL
         self.group = group
@@ -40,7 +38,6 @@ public struct WorkerConfig: Sendable {
         self.batchSize = batchSize
         self.blockMs = blockMs
         self.drain = drain
-        self.claimIdleMs = claimIdleMs
         self.maxDeliveries = maxDeliveries
         self.leaseTTLMs = leaseTTLMs
         self.cacheCapacity = cacheCapacity

@@ -34,10 +34,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Flag(help: "Process everything available, then exit 0.")
     var drain = false
 
-    @Option(help: "Claim entries pending at another consumer after they are idle this long.")
-    var claimIdle: String = "30s"
-
-    @Option(help: "Dead-letter an entry instead of delivering it a time more once it was delivered this many times without success.")
+    @Option(help: "Dead-letter the next entry once workers resumed at it this many times without committing anything (it keeps crashing them).")
     var maxDeliveries: Int = 5
 
     // Off by default: on the 1M-event benchmark a 100k-customer cache cut Redis CPU by a sixth
@@ -55,7 +52,7 @@ struct WorkerCommand: AsyncParsableCommand {
     var deadletterMaxlen: Int = 100_000
 
     func validate() throws {
-        for (name, value) in [("--cart-gap", cartGap), ("--claim-idle", claimIdle), ("--event-id-retention", eventIdRetention),
+        for (name, value) in [("--cart-gap", cartGap), ("--event-id-retention", eventIdRetention),
                               ("--order-retention", orderRetention)] where DurationText.milliseconds(value) == nil {
             throw ValidationError("\(name) \"\(value)\" is not a duration; use e.g. 4h, 90m, 30s or 1500ms")
         }
@@ -78,7 +75,6 @@ struct WorkerCommand: AsyncParsableCommand {
                                 eventIDTTLMs: max(DurationText.milliseconds(eventIdRetention)!, 3_600_000)),
             batchSize: batch,
             drain: drain,
-            claimIdleMs: DurationText.milliseconds(claimIdle)!,
             maxDeliveries: maxDeliveries,
             cacheCapacity: cacheCustomers)
         logger.info("dupwatch worker \(config.consumer) starting: group \(config.group), redis \(config.redisURL)\(drain ? ", drain mode" : "")")

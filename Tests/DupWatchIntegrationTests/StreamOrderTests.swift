@@ -79,11 +79,11 @@ struct StreamOrderTests {
                 "the order kept its status although a later update cancelled it")
     }
 
-    /// Entries a worker read past the merge frontier stay pending when it stops (SIGTERM) or
-    /// dies (SIGKILL). Its successor must not recover them ahead of older entries of the other
-    /// streams that were never delivered: an order must not overtake the cart add before it,
-    /// nor a status update the order it refers to (which would dead-letter it unknown_order).
-    /// (Found failing on 4d1e7cb.)
+    /// A worker holds entries it read past the merge frontier when it stops (SIGTERM) or dies
+    /// (SIGKILL). Its successor must not apply them ahead of older entries of the other
+    /// streams: an order must not overtake the cart add before it, nor a status update the
+    /// order it refers to (which would dead-letter it unknown_order). (Found failing on 4d1e7cb,
+    /// when read-ahead entries stayed pending and were recovered first.)
     @Test(arguments: [SIGTERM, SIGKILL])
     func aRestartedWorkerResumesInEntryIdOrder(signal: Int32) async throws {
         let h = try Harness()

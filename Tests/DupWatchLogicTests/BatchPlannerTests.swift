@@ -90,13 +90,19 @@ private func xadds(_ plan: BatchPlan, to stream: String) -> [[String: String]] {
     commands(plan).filter { $0.first == "XADD" && $0.count > 1 && $0[1] == stream }.map(xaddFields)
 }
 
-/// Acked ids per stream, from every XACK of the plan.
-private func acked(_ plan: BatchPlan) -> [String: [String]] {
-    var out: [String: [String]] = [:]
-    for args in commands(plan) where args.first == "XACK" {
-        #expect(args[2] == group)
-        out[args[1], default: []] += args[3...]
-    }
+/// How far a batch moves the group in one stream: its last entry and how many it processed.
+private struct Progress: Equatable, CustomStringConvertible {
+    var last: EntryID
+    var count: Int
+    var description: String { "\(last) x\(count)" }
+}
+
+private func progress(_ id: EntryID, _ count: Int) -> Progress { Progress(last: id, count: count) }
+
+/// What the plan processed per input stream name.
+private func processed(_ plan: BatchPlan) -> [String: Progress] {
+    var out: [String: Progress] = [:]
+    for (source, done) in plan.processed { out[keys.stream(for: source)] = Progress(last: done.last, count: done.count) }
     return out
 }
 
@@ -150,7 +156,7 @@ struct BatchPlannerTests {
         #expect(batch.items.count == 6)
     }
 
-    @Test func malformedEntryIsDeadLetteredWithItsReasonAndAcked() throws {
+    @Test func malformedEntryIsDeadLetteredWithItsReasonAndPassed() throws {
         let bad = delivered(.cart, eid(10), [("type", "add"), ("sku", "MILK"), ("qty", "2")])
         let expectedReason: String
         switch EventParser.parse(try #require(bad.entry)) {
@@ -170,7 +176,7 @@ struct BatchPlannerTests {
         #expect(letters.first?["reason"] == expectedReason)
         #expect(letters.first?["payload"] == JSONText.object(bad.entry!.fields))
         #expect(plan.applied == 1)
-        #expect(acked(plan)[keys.cartStream] == [eid(10).description, eid(20).description])
+        #expect(processed(plan) == [keys.cartStream: progress(eid(20), 2)])
     }
 
     @Test func corruptCustomersEventsAreDeadLetteredAsBadStateAndNothingIsWrittenForThem() {
@@ -186,15 +192,15 @@ struct BatchPlannerTests {
         #expect(plan.applied == 1)
         #expect(plan.states["C1"] == nil)
         #expect(plan.states["C2"] != nil)
-        for args in commands(plan) where args.first != "XADD" && args.first != "XACK" {
+        for args in commands(plan) where args.first != "XADD" {
             #expect(!args.joined(separator: " ").contains("{C1}"), "write for the corrupt customer: \(args)")
         }
         #expect(commands(plan).contains { $0.first == "HSET" && $0[1] == keys.cart("C2") })
-        let all = acked(plan).values.flatMap { $0 }
-        #expect(Set(all) == Set([eid(10), eid(20), eid(25), eid(30)].map(\.description)))
+        #expect(processed(plan) == [keys.cartStream: progress(eid(30), 2), keys.orderPlacedStream: progress(eid(20), 1),
+                                    keys.orderStatusStream: progress(eid(25), 1)])
     }
 
-    @Test func trimmedEntryIsCountedAndAcked() {
+    @Test func trimmedEntryIsCountedAndPassed() {
         let (_, plan) = run([
             DeliveredEntry(source: .orderPlaced, id: eid(10), entry: nil),
             DeliveredEntry(source: .cart, id: eid(20), entry: nil, giveUp: (deliveries: 9, lastError: "gone")),
@@ -202,7 +208,7 @@ struct BatchPlannerTests {
         #expect(plan.trimmed == 2)
         #expect(plan.deadLetters.isEmpty)
         #expect(plan.applied == 0)
-        #expect(acked(plan) == [keys.orderPlacedStream: [eid(10).description], keys.cartStream: [eid(20).description]])
+        #expect(processed(plan) == [keys.orderPlacedStream: progress(eid(10), 1), keys.cartStream: progress(eid(20), 1)])
     }
 
     @Test func givenUpEntryIsDeadLetteredWithMaxDeliveriesAndNotApplied() {
@@ -220,7 +226,7 @@ struct BatchPlannerTests {
         #expect(plan.applied == 0)
         #expect(batch.customers.isEmpty)
         #expect(plan.states.isEmpty)
-        #expect(acked(plan) == [keys.cartStream: [eid(10).description]])
+        #expect(processed(plan) == [keys.cartStream: progress(eid(10), 1)])
     }
 
     @Test func twoEventsOfOneCustomerFoldIntoOneState() throws {
@@ -271,7 +277,7 @@ struct BatchPlannerTests {
         #expect(plan.duplicates == 1)
         #expect(plan.deadLetters.isEmpty)
         #expect(plan.states["C1"]?.cart["MILK"]?.quantity == 1)
-        #expect(acked(plan)[keys.cartStream]?.count == 2)
+        #expect(processed(plan) == [keys.cartStream: progress(eid(10), 2)])
     }
 
     @Test func unknownOrderStatusUpdateIsDeadLettered() {
@@ -279,7 +285,7 @@ struct BatchPlannerTests {
         #expect(plan.deadLetters.count == 1)
         #expect(plan.deadLetters.first?.reason.hasPrefix("unknown_order: ") == true)
         #expect(xadds(plan, to: keys.deadLetterStream).first?["source_stream"] == keys.orderStatusStream)
-        #expect(acked(plan) == [keys.orderStatusStream: [eid(0).description]])
+        #expect(processed(plan) == [keys.orderStatusStream: progress(eid(0), 1)])
     }
 
     @Test func alertsArePublishedToTheAlertStream() {
@@ -314,12 +320,11 @@ struct BatchPlannerTests {
         let stored = CustomerState(recentOrders: [StoredOrder(orderID: "O-1", placedAt: t0, status: .processing,
                                                               lines: [OrderLine(sku: "MILK", quantity: 1)])])
         let (_, plan) = run([statusChange("C1", "O-1", "delivered", at: eid(hour))], states: ["C1": .state(stored)])
-        let writes = commands(plan).filter { $0.first != "XACK" }
-        #expect(writes == [["HSET", keys.order("C1", "O-1"), "status", "delivered"]])
+        #expect(commands(plan) == [["HSET", keys.order("C1", "O-1"), "status", "delivered"]])
         #expect(plan.states["C1"]?.recentOrders.first?.status == .delivered)
     }
 
-    @Test func acksCoverEveryEntryOfEverySource() {
+    @Test func progressCoversEveryEntryOfEverySource() {
         let entries: [DeliveredEntry] = [
             cartAdd("C1", "MILK", at: eid(0), eventID: "ev-1"),
             cartAdd("C1", "MILK", at: eid(1), eventID: "ev-1"),                      // duplicate
@@ -335,21 +340,20 @@ struct BatchPlannerTests {
             cartAdd("C4", "MILK", at: eid(10)),
         ]
         let (_, plan) = run(entries, states: ["C4": .corrupt("bad")])
-        let acks = acked(plan)
+        let moved = processed(plan)
         for source in EventSource.allCases {
-            let expected = entries.filter { $0.source == source }.map(\.id).sorted().map(\.description)
-            #expect(acks[keys.stream(for: source)] == expected, "\(source)")
+            let ids = entries.filter { $0.source == source }.map(\.id)
+            #expect(moved[keys.stream(for: source)] == progress(ids.max()!, ids.count), "\(source)")
         }
-        #expect(commands(plan).filter { $0.first == "XACK" }.count == 3)
         #expect(plan.applied + plan.duplicates + plan.trimmed + plan.deadLetters.count == entries.count)
         #expect(plan.duplicates == 2)
         #expect(plan.trimmed == 1)
         #expect(plan.deadLetters.count == 5)
     }
 
-    @Test func noAckForAStreamWithoutEntries() {
+    @Test func noProgressForAStreamWithoutEntries() {
         let (_, plan) = run([cartAdd("C1", "MILK", at: eid(0))])
-        #expect(Array(acked(plan).keys) == [keys.cartStream])
+        #expect(Array(processed(plan).keys) == [keys.cartStream])
     }
 
     @Test func emptyBatchPlansNothing() {
