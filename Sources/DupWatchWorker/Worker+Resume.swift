@@ -21,7 +21,7 @@ extension Worker {
         let attempts = try connection.send(RedisCommand("INCR", config.keys.resumeAttempts(group: config.group))).throwIfError().int
         resumeAttempts = Int(attempts)
         if attempts >= 2 {
-            logger.notice("resuming group \(config.group) for the \(attempts)th time without a commit since: the next entry is processed alone\(attempts >= config.maxDeliveries ? " and dead-lettered (max_deliveries)" : "")")
+            logger.notice("resuming group \(config.group), attempt \(attempts) since the last commit: the next entry is processed alone\(attempts >= config.maxDeliveries ? " and dead-lettered (max_deliveries)" : "")")
         }
     }
 

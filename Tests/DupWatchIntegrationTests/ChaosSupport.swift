@@ -117,50 +117,7 @@ enum ChaosRedis {
     }
 
 
-    /// The most entries one input stream has pending at the consumer whose name ends in `consumerSuffix`.
-    static func largestPending(_ redis: RedisConnection, consumerSuffix: String) throws -> Int64 {
-        var largest: Int64 = 0
-        for reply in try redis.pipeline(ChaosNames.inputs.map { RedisCommand("XPENDING", $0, ChaosNames.group) }) {
-            guard case .array(let parts) = reply, parts.count == 4, case .array(let consumers) = parts[3] else { continue }
-            for consumer in consumers {
-                let pair = try consumer.array
-                if try pair[0].string.hasSuffix(consumerSuffix) { largest = max(largest, try pair[1].int) }
-            }
-        }
-        return largest
-    }
-
-    /// Of the entries pending at the consumer whose name ends in `consumerSuffix`, the most in one
-    /// stream that come after the first entry no consumer was delivered yet (in processing
-    /// order): entries read ahead of the merge frontier, which a successor must hold back.
-    static func largestReadAhead(_ redis: RedisConnection, consumerSuffix: String) throws -> Int {
-        var first: (UInt64, Int, UInt64)?
-        for (rank, stream) in ChaosNames.inputs.enumerated() {
-            let groups = try redis.send(RedisCommand("XINFO", "GROUPS", stream)).throwIfError().array.map { try $0.fieldMap }
-            guard let group = try groups.first(where: { try $0["name"]?.string == ChaosNames.group }),
-                  let delivered = try group["last-delivered-id"]?.string else { continue }
-            let next = try StreamCommands.decodeEntries(
-                redis.send(RedisCommand("XRANGE", stream, "(" + delivered, "+", "COUNT", "1")).throwIfError()).first
-            if let next {
-                let key = ChaosEntry(stream: stream, id: next.id, fields: []).idParts
-                let order = (key.0, rank, key.1)
-                if first.map({ order < $0 }) ?? true { first = order }
-            }
-        }
-        guard let first else { return 0 }
-        var largest = 0
-        for stream in ChaosNames.inputs {
-            let rows = try StreamCommands.decodePendingEntries(
-                redis.send(RedisCommand("XPENDING", stream, ChaosNames.group, "-", "+", "100000")).throwIfError())
-            let ahead = rows.filter {
-                $0.consumer.hasSuffix(consumerSuffix) && ChaosEntry(stream: stream, id: $0.id, fields: []).order >= first
-            }
-            largest = max(largest, ahead.count)
-        }
-        return largest
-    }
-
-    /// (acked so far, pending + lag) of the group over the three inputs.
+    /// (committed so far, pending + lag) of the group over the three inputs.
     static func progress(_ redis: RedisConnection) throws -> (acked: Int64, outstanding: Int64) {
         var acked: Int64 = 0
         var outstanding: Int64 = 0

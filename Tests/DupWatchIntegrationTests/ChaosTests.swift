@@ -51,9 +51,9 @@ struct ChaosTests {
         try #require(try await referenceDrain.wait(timeout: 30) == 0, "the reference drain failed (\(context))")
 
         // (B) Chaos: 10% of the input up front, a burst in every worker's life, SIGKILLs.
-        // Three kinds of kill moment: "worst" (even workers: as soon as they hold more entries
-        // pending in one stream than their successor's XPENDING page), "mid-batch" (0-30 ms after
-        // a burst) and random.
+        // Three kinds of kill moment: "early" (even workers: as soon as their first commit moved
+        // the group, while they hold entries read ahead of it), "mid-batch" (0-30 ms after a
+        // burst) and random.
         let pusher = ChaosPusher(entries: input, server: chaos)
         try pusher.push(upTo: input.count / 10)
         // The big-batch workers (even index) get big bursts, so that their reads run full and
@@ -61,13 +61,11 @@ struct ChaosTests {
         // small-batch successors get a little more, to process after their recovery.
         let burst = (input.count * 9 / 10) * 8 / 9 / (Self.workerKills / 2)
         var kills = 0
-        var pendingLeftByKills = 0
-        var killsHoldingPages = 0
-        var killsLeavingReadAheadPages = 0
+        var earlyKills = 0
         var redisRecoveryMs: Int?
         for index in 0..<Self.workerKills {
-            // A small batch after a big one: the successor has to page through what the killed
-            // worker left pending (more than one XPENDING page per stream).
+            // A small batch after a big one: the successor reads again, a little at a time, what
+            // the killed worker had read ahead.
             let batch = index % 2 == 1 ? 50 : [100, 200, 200, 1000].randomElement(using: &random)!
             let worker = try ChaosProcess(binary, ["worker", "--redis-url", chaos.urlString, "--log-level", "warning",
                                                    "--batch", "\(batch)"], log: log)
@@ -81,9 +79,10 @@ struct ChaosTests {
             let deadline = Date().addingTimeInterval(Double(life - before) / 1000)
             if worst {
                 let probe = try chaos.connect()
+                let committed = try ChaosRedis.progress(probe).acked
                 while Date() < deadline {
-                    if try ChaosRedis.largestPending(probe, consumerSuffix: "-\(worker.pid)") > 50 {
-                        killsHoldingPages += 1
+                    if try ChaosRedis.progress(probe).acked > committed {
+                        earlyKills += 1
                         break
                     }
                     try await Task.sleep(for: .milliseconds(1))
@@ -116,18 +115,6 @@ struct ChaosTests {
             #expect(worker.isRunning, "worker \(index) (pid \(worker.pid)) exited before its SIGKILL (\(context))")
             if worker.isRunning { kills += 1 }
             worker.killHard()
-            if try ChaosRedis.largestReadAhead(try chaos.connect(), consumerSuffix: "-\(worker.pid)") > 50 {
-                killsLeavingReadAheadPages += 1
-            }
-            let probe = try chaos.connect()
-            for stream in ChaosNames.inputs {
-                let summary = try probe.send(RedisCommand("XPENDING", stream, ChaosNames.group)).throwIfError()
-                if case .array(let parts) = summary, parts.count == 4, case .array(let consumers) = parts[3],
-                   try consumers.contains(where: { try $0.array[0].string.hasSuffix("-\(worker.pid)") }) {
-                    pendingLeftByKills += 1
-                    break
-                }
-            }
         }
         try pusher.push(upTo: input.count)
         let drain = try ChaosProcess(binary, ["worker", "--drain", "--redis-url", chaos.urlString, "--log-level", "warning"],
@@ -137,7 +124,7 @@ struct ChaosTests {
         // The verdict.
         let result = try ChaosComparison.compare(reference: referenceRedis, chaos: try chaos.connect())
         let report = "events=\(input.count) worker_kills=\(kills) redis_kills=1 \(result.summary) "
-            + "kills_leaving_pending=\(pendingLeftByKills) kills_holding_pages=\(killsHoldingPages) kills_leaving_read_ahead_pages=\(killsLeavingReadAheadPages) redis_recovery_ms=\(redisRecoveryMs.map(String.init) ?? "none") (\(context))"
+            + "early_kills=\(earlyKills) redis_recovery_ms=\(redisRecoveryMs.map(String.init) ?? "none") (\(context))"
         print("ChaosTests: " + report)
         #expect(kills >= 6, "\(report)")
         #expect(result.inputDifferences.count == 0, "the input differs: \(result.inputDifferences) — \(report)")

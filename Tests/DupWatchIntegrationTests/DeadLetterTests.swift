@@ -151,4 +151,46 @@ struct DeadLetterTests {
         #expect(after.int("deadletters") == 1)
         #expect((after["streams"] as? [[String: Any]])?.allSatisfy { $0.int("pending") == 0 } == true)
     }
+
+    // MARK: Crash loops
+
+    /// Every resume without a commit in between is counted in `dupwatch:attempts:<group>`
+    /// (a worker that dies on an entry leaves it one higher). Four crashed workers before
+    /// it: the fifth resume (--max-deliveries 5) dead-letters the head entry and goes on.
+    @Test func theHeadEntryOfMaxDeliveriesResumesWithoutACommitIsDeadLetteredAndTheRestApplied() async throws {
+        let h = try Harness()
+        let poison = try h.cartAdd("P1", sku: "MILK", qty: 1, ts: "2026-11-20T10:00:00Z")
+        try h.cartAdd("P2", sku: "MILK", qty: 1, ts: "2026-11-20T10:00:00Z")
+        try h.cartAdd("P2", sku: "MILK", qty: 1, ts: "2026-11-23T10:00:00Z")
+        _ = try h.redis.command("SET", "dupwatch:attempts:dupwatch", "4")
+
+        let result = try await h.drain(["--max-deliveries", "5"])
+        #expect(result.stderr.contains("attempt 5 since the last commit"), "\(result.stderr.suffix(600))")
+        let letters = try h.deadLetters()
+        #expect(letters.count == 1, "\(letters)")
+        #expect(letters.first?["source_id"] == poison)
+        #expect(letters.first?["reason"]?.hasPrefix("max_deliveries: ") == true, "\(letters)")
+        #expect(letters.first?["deliveries"] == "5")
+        #expect(try h.redis.command("EXISTS", "cart:{P1}").int == 0, "the given-up entry was applied")
+        #expect(try h.alerts().map { $0["customer_id"] } == ["P2"], "the entries after it were not applied")
+        #expect(try h.redis.command("EXISTS", "dupwatch:attempts:dupwatch").int == 0, "a commit must clear the count")
+    }
+
+    /// From the second resume without a commit the head entry is processed alone, so an entry
+    /// that crashes the worker cannot take a whole batch towards the dead-letter stream.
+    @Test func aSecondResumeWithoutACommitProcessesTheHeadEntryAloneThenFullBatches() async throws {
+        let h = try Harness()
+        for day in 20...24 { try h.cartAdd("Q", sku: "MILK", qty: 1, ts: "2026-11-\(day)T10:00:00Z") }
+        _ = try h.redis.command("SET", "dupwatch:attempts:dupwatch", "1")
+
+        let result = try await h.drain(["--log-level", "debug"])
+        #expect(result.stderr.contains("attempt 2 since the last commit: the next entry is processed alone"), "\(result.stderr.suffix(600))")
+        let batches = result.stderr.split(separator: "\n").filter { $0.contains("batch committed") }
+        #expect(batches.count == 2, "one batch of the head entry, then one of the rest: \(batches)")
+        #expect(batches.first?.contains("batch.entries=1") == true, "\(batches)")
+        #expect(try h.xlen(Streams.deadLetter) == 0)
+        let alerts = try h.alerts()
+        #expect(alerts.count == 4, "each add a day after the last one is a duplicate: \(alerts)")
+        #expect(try h.redis.command("EXISTS", "dupwatch:attempts:dupwatch").int == 0)
+    }
 }
