@@ -22,13 +22,25 @@ public struct StateLoader: Sendable {
     }
 
     /// `namedOrders[customer]`: order ids the batch's events mention (new orders, status updates).
+    /// `eventIDsOf`: customers whose remembered producer event ids are needed (nil: all). Only
+    /// cart events with an explicit `event_id` read or change them; for the others the hash is
+    /// not read and the state carries none, which writes nothing (BatchCommit writes changes).
     /// `cached`: states known to be current (this worker wrote them); for those only the named
-    /// orders the state does not know yet are read.
-    public func load(customers: [String], namedOrders: [String: Set<String>], cached: [String: CustomerState] = [:],
-                     from connection: RedisConnection) throws -> [String: LoadedState] {
-        guard !customers.isEmpty else { return [:] }
-        var commands: [RedisCommand] = []
-        commands.reserveCapacity(customers.count * 3)
+    /// orders the state does not know yet, and the event ids if needed, are read.
+    public func load(customers: [String], namedOrders: [String: Set<String>], eventIDsOf: Set<String>? = nil,
+                     cached: [String: CustomerState] = [:], from connection: RedisConnection) throws -> [String: LoadedState] {
+        try load(customers: customers, namedOrders: namedOrders, eventIDsOf: eventIDsOf, cached: cached,
+                 after: [], from: connection).states
+    }
+
+    /// The same, with `leading` commands sent first in the same pipeline (the worker's lease
+    /// check), saving a round trip; their replies come back in `leadingReplies`.
+    public func load(customers: [String], namedOrders: [String: Set<String>], eventIDsOf: Set<String>?,
+                     cached: [String: CustomerState], after leading: [RedisCommand],
+                     from connection: RedisConnection) throws -> (states: [String: LoadedState], leadingReplies: [RedisReply]) {
+        guard !customers.isEmpty || !leading.isEmpty else { return ([:], []) }
+        var commands: [RedisCommand] = leading
+        commands.reserveCapacity(leading.count + customers.count * 3)
         var partial: [String: PartialState] = [:]
         var toFetch: [String: [String]] = [:]
         for customer in customers {
@@ -40,6 +52,8 @@ public struct StateLoader: Sendable {
                 toFetch[customer] = namedOrders[customer, default: []].sorted()
                 commands.append(RedisCommand("HGETALL", keys.cart(customer)))
                 commands.append(RedisCommand("LRANGE", keys.recentOrders(customer), "0", String(historyDepth - 1)))
+            }
+            if eventIDsOf?.contains(customer) ?? true {
                 commands.append(RedisCommand("HGETALL", keys.eventIDs(customer)))
             }
             for orderID in toFetch[customer]! {
@@ -47,15 +61,19 @@ public struct StateLoader: Sendable {
             }
         }
         let replies = commands.isEmpty ? [] : try connection.pipeline(commands)
+        let leadingReplies = Array(replies[..<leading.count])
 
-        var cursor = 0
+        var cursor = leading.count
         for customer in customers {
             var part = partial[customer]!
             if cached[customer] == nil {
                 part.decodeCart(replies[cursor])
                 part.decodeRecentIDs(replies[cursor + 1])
-                part.decodeEventIDs(replies[cursor + 2])
-                cursor += 3
+                cursor += 2
+            }
+            if eventIDsOf?.contains(customer) ?? true {
+                part.decodeEventIDs(replies[cursor])
+                cursor += 1
             }
             for orderID in toFetch[customer]! {
                 part.decodeOrder(orderID, replies[cursor])
@@ -83,7 +101,7 @@ public struct StateLoader: Sendable {
         for customer in customers {
             result[customer] = partial[customer]!.finish(customer: customer, keys: keys)
         }
-        return result
+        return (result, leadingReplies)
     }
 }
 
@@ -129,6 +147,7 @@ private struct PartialState {
 
     mutating func decodeEventIDs(_ reply: RedisReply) {
         guard let map = hashMap(reply, what: "event id hash") else { return }
+        state.eventIDs = [:]
         for (id, value) in map {
             guard let time = Int64(value) else { return fail("event id \(JSONText.quote(id)) has time \(JSONText.quote(value))") }
             state.eventIDs[id] = time

@@ -12,6 +12,8 @@ public struct ParsedBatch: Sendable {
     public var customers: [String]
     /// Order ids the valid events name, per customer (the loader must fetch them).
     public var namedOrders: [String: Set<String>]
+    /// Customers with a cart event carrying a producer `event_id` (their remembered ids are needed).
+    public var eventIDCustomers: Set<String> = []
 }
 
 /// What a batch does, decided before anything is written.
@@ -52,6 +54,7 @@ public struct BatchPlanner: Sendable {
         var customers: [String] = []
         var seen: Set<String> = []
         var named: [String: Set<String>] = [:]
+        var eventIDCustomers: Set<String> = []
         for delivered in sorted {
             guard delivered.giveUp == nil, let entry = delivered.entry else {
                 items.append(.init(delivered: delivered, result: nil))
@@ -64,12 +67,12 @@ public struct BatchPlanner: Sendable {
                 switch event {
                 case .order(let order): named[customer, default: []].insert(order.orderID)
                 case .status(let update): named[customer, default: []].insert(update.orderID)
-                case .cart: break
+                case .cart(let cart): if cart.hasExplicitEventID { eventIDCustomers.insert(customer) }
                 }
             }
             items.append(.init(delivered: delivered, result: result))
         }
-        return ParsedBatch(items: items, customers: customers, namedOrders: named)
+        return ParsedBatch(items: items, customers: customers, namedOrders: named, eventIDCustomers: eventIDCustomers)
     }
 
     public func plan(_ batch: ParsedBatch, states loaded: [String: LoadedState], detectedAt: Int64) -> BatchPlan {

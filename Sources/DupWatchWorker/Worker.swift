@@ -221,19 +221,19 @@ public final class Worker {
         let started = ContinuousClock.now
         let parsed = planner.parse(entries)
 
-        let check = try connection.pipeline(lease.watchCommands)
+        var cached: [String: CustomerState] = [:]
+        for customer in parsed.customers {
+            if let state = cache.get(customer) { cached[customer] = state }
+        }
+        // The lease check (WATCH + GET) rides in the first pipeline of the state reads.
+        let (states, check) = try loader.load(customers: parsed.customers, namedOrders: parsed.namedOrders,
+                                              eventIDsOf: parsed.eventIDCustomers, cached: cached,
+                                              after: lease.watchCommands, from: connection)
         try check[0].throwIfError()
         guard try check[1].throwIfError().optionalString == config.consumer else {
             _ = try? connection.command("UNWATCH")
             throw LeaseLost()
         }
-
-        var cached: [String: CustomerState] = [:]
-        for customer in parsed.customers {
-            if let state = cache.get(customer) { cached[customer] = state }
-        }
-        let states = try loader.load(customers: parsed.customers, namedOrders: parsed.namedOrders, cached: cached,
-                                     from: connection)
         let detectedAt = Int64(Date().timeIntervalSince1970 * 1000)
         var plan = planner.plan(parsed, states: states, detectedAt: detectedAt)
         let moved = cursor.advance(plan.processed)

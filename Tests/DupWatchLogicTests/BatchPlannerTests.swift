@@ -154,6 +154,18 @@ struct BatchPlannerTests {
         #expect(batch.customers == ["C2", "C3", "C1"])
         #expect(batch.namedOrders == ["C1": ["O-1", "O-9"], "C2": ["O-5"]])
         #expect(batch.items.count == 6)
+        #expect(batch.eventIDCustomers.isEmpty)
+    }
+
+    @Test func parseListsTheCustomersWhoseEventIDsAreNeeded() {
+        let batch = planner.parse([
+            cartAdd("C1", "A", at: eid(1)),
+            cartAdd("C2", "A", at: eid(2), eventID: "ev-9"),
+            cartAdd("C3", "A", at: eid(3)),
+            cartAdd("C3", "B", at: eid(4), eventID: "ev-10"),
+            orderPlaced("C4", "O-1", #"[{"sku":"A","qty":1}]"#, at: eid(5)),
+        ])
+        #expect(batch.eventIDCustomers == ["C2", "C3"])
     }
 
     @Test func malformedEntryIsDeadLetteredWithItsReasonAndPassed() throws {
