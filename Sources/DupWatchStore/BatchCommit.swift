@@ -70,7 +70,7 @@ public struct BatchCommit {
             }
             var hash = RedisCommand("HSET")
             hash.append(keys.order(customer, order.orderID))
-            for (field, value) in StoredOrderFormat.fields(of: order, customerID: customer) {
+            for (field, value) in StoredOrderFormat.fields(of: order) {
                 hash.append(field)
                 hash.append(value)
             }

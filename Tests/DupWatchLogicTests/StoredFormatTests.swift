@@ -45,36 +45,39 @@ struct StoredOrderFormatTests {
     ])
 
     @Test func fields() {
-        let fields = StoredOrderFormat.fields(of: order, customerID: "C-42")
-        #expect(fields.map(\.0) == ["order_id", "customer_id", "ts", "order_date", "status", "items"])
+        let fields = StoredOrderFormat.fields(of: order)
+        #expect(fields.map(\.0) == ["ts", "status", "items"])
         let f = Dictionary(fields, uniquingKeysWith: { a, _ in a })
-        #expect(f["order_id"] == "O-1001")
-        #expect(f["customer_id"] == "C-42")
         #expect(f["ts"] == "1795426200000")
-        #expect(f["order_date"] == "2026-11-23T09:30:00.000Z")
         #expect(f["status"] == "shipped")
-        #expect(f["items"] == #"[{"sku":"MILK","qty":2,"title":"Organic Milk 1L"},{"sku":"EGGS","qty":12}]"#)
+        #expect(f["items"] == "MILK\t2\tOrganic Milk 1L\nEGGS\t12")
     }
 
-    @Test func itemsJSONEscapesText() {
-        let json = StoredOrderFormat.itemsJSON([OrderLine(sku: #"a"b\c"#, quantity: 1, title: "line\nbreak")])
-        #expect(json == #"[{"sku":"a\"b\\c","qty":1,"title":"line\nbreak"}]"#)
+    @Test func itemsTextEscapesTheTitleOnly() {
+        let text = StoredOrderFormat.itemsText([OrderLine(sku: #"a"b\c"#, quantity: 1, title: "tab\there\nnew\\line\r")])
+        #expect(text == #"a"b\c"# + "\t1\t" + #"tab\there\nnew\\line\r"#)
+        #expect(StoredOrderFormat.decodeItems(text) == [OrderLine(sku: #"a"b\c"#, quantity: 1, title: "tab\there\nnew\\line\r")])
+    }
+
+    @Test func itemsStoredAsJSONBeforeAreStillRead() {
+        #expect(StoredOrderFormat.decodeItems(#"[{"sku":"MILK","qty":2,"title":"Organic Milk 1L"},{"sku":"EGGS","qty":12}]"#)
+            == [OrderLine(sku: "MILK", quantity: 2, title: "Organic Milk 1L"), OrderLine(sku: "EGGS", quantity: 12)])
     }
 
     @Test func roundTrips() throws {
-        let fields = Dictionary(StoredOrderFormat.fields(of: order, customerID: "C-42"), uniquingKeysWith: { a, _ in a })
+        let fields = Dictionary(StoredOrderFormat.fields(of: order), uniquingKeysWith: { a, _ in a })
         #expect(StoredOrderFormat.decode(orderID: "O-1001", fields) == order)
         for status in OrderStatus.allCases {
             var other = order
             other.status = status
             other.lines = [OrderLine(sku: #"q"uote"#, quantity: 1_000_000, title: "É|ü")]
-            let f = Dictionary(StoredOrderFormat.fields(of: other, customerID: "C"), uniquingKeysWith: { a, _ in a })
+            let f = Dictionary(StoredOrderFormat.fields(of: other), uniquingKeysWith: { a, _ in a })
             #expect(StoredOrderFormat.decode(orderID: other.orderID, f) == other)
         }
     }
 
     @Test func decodeRejectsIncompleteOrCorruptHashes() {
-        let good = Dictionary(StoredOrderFormat.fields(of: order, customerID: "C-42"), uniquingKeysWith: { a, _ in a })
+        let good = Dictionary(StoredOrderFormat.fields(of: order), uniquingKeysWith: { a, _ in a })
         #expect(StoredOrderFormat.decode(orderID: "O-1001", good) != nil)
         var cases: [[String: String]] = [[:]]
         for field in ["ts", "status", "items"] {
@@ -84,7 +87,9 @@ struct StoredOrderFormatTests {
         }
         for (field, value) in [("ts", "yesterday"), ("ts", ""), ("status", "Shipped"), ("status", "lost"),
                                ("items", "not json"), ("items", "[]"), ("items", #"{"sku":"A","qty":1}"#),
-                               ("items", #"[{"sku":"A","qty":0}]"#)] {
+                               ("items", #"[{"sku":"A","qty":0}]"#), ("items", "A\t0"), ("items", "A\t1x"),
+                               ("items", "\t1"), ("items", "A\t1\n"), ("items", "A\t+1"), ("items", "A\t1000001"),
+                               ("items", "A\t1\tbad \\q escape"), ("items", "A\t1\ttrailing \\"), ("items", "A\u{1}\t1")] {
             var bad = good
             bad[field] = value
             cases.append(bad)
