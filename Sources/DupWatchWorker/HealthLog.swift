@@ -35,7 +35,7 @@ struct HealthLog {
         case .down:
             let elapsed = downSince.map { $0.duration(to: .now) } ?? .zero
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            logger.notice("redis is back at \(url) after \(failedAttempts) failed attempts (\(String(format: "%.1f", seconds)) s); resuming from the pending entries")
+            logger.notice("redis is back at \(url) after \(failedAttempts) failed attempts (\(String(format: "%.1f", seconds)) s); resuming from the committed position")
         }
         state = .up
         failedAttempts = 0

@@ -17,22 +17,19 @@ extension Worker {
         })
         let positions = try GroupCursor.positions(group: config.group, infos: Array(zip(EventSource.allCases, infos)))
         cursor.resume(at: positions)
-        frontier.removeAll()
         let attempts = try connection.send(RedisCommand("INCR", config.keys.resumeAttempts(group: config.group))).throwIfError().int
         resumeAttempts = Int(attempts)
+        prefetcher.restart(at: positions, headAlone: attempts >= 2)
         if attempts >= 2 {
             logger.notice("resuming group \(config.group), attempt \(attempts) since the last commit: the next entry is processed alone\(attempts >= config.maxDeliveries ? " and dead-lettered (max_deliveries)" : "")")
         }
     }
 
-    /// True while the next batch must be the single head entry.
-    var headEntryAlone: Bool { resumeAttempts >= 2 }
-
     /// Marks the head entry as given up on when it has been at the head `--max-deliveries` times.
-    func markGiveUp(_ entries: inout [DeliveredEntry]) {
-        guard resumeAttempts >= config.maxDeliveries, let head = entries.first, head.entry != nil else { return }
+    func markGiveUp(_ batch: inout ParsedBatch) {
+        guard resumeAttempts >= config.maxDeliveries, let head = batch.items.first?.delivered, head.entry != nil else { return }
         let key = "\(head.source.rawValue)/\(head.id)"
         let lastError = lastErrors[key] ?? "none recorded: the worker handling it stopped (killed or crashed) before committing"
-        entries[0].giveUp = (Int64(resumeAttempts), lastError)
+        batch.items[0].delivered.giveUp = (Int64(resumeAttempts), lastError)
     }
 }

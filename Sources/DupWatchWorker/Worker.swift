@@ -31,13 +31,14 @@ public final class Worker {
     private var needsResume = true
     private var standbyLogged = false
     var lastErrors: [String: String] = [:]
-    var frontier = MergeFrontier()
+    /// Reads, decodes and validates the next batches on its own thread while this one works.
+    let prefetcher: Prefetcher
     var cursor = GroupCursor()
     /// The count in `KeySchema.resumeAttempts` after this worker's last resume; 0 once it committed.
     var resumeAttempts = 0
     /// The batch whose commit Redis refused (OOM, BUSY, ...) over a healthy connection: it is
     /// retried as it is, so a full Redis does not count as an attempt towards max-deliveries.
-    private var inFlight: [DeliveredEntry]?
+    private var inFlight: ParsedBatch?
     public private(set) var stats = WorkerStats()
 
     public init(config: WorkerConfig, logger: Logger, stop: StopSignal) {
@@ -49,6 +50,11 @@ public final class Worker {
         self.loader = StateLoader(keys: config.keys, historyDepth: config.rules.historyDepth)
         self.lease = Lease(key: config.keys.lease(group: config.group), owner: config.consumer, ttlMs: config.leaseTTLMs)
         self.cache = StateCache(capacity: config.cacheCapacity)
+        self.prefetcher = Prefetcher(config: config, planner: planner)
+    }
+
+    deinit {
+        prefetcher.stop()
     }
 
     /// Returns when stopped, or drained in `drain` mode. Throws only for what retrying cannot
@@ -73,10 +79,19 @@ public final class Worker {
                     try resume(connection)
                     needsResume = false
                 }
-                let read = try readAndProcess(connection)
+                guard let batch = try prefetcher.next(timeoutMs: 100) else { continue }
+                if batch.idle {
+                    if !(try lease.renew(on: connection)) { throw LeaseLost() }
+                    health.up()
+                    backoff.reset()
+                    if config.drain { break }
+                    continue
+                }
+                var parsed = batch.parsed
+                markGiveUp(&parsed)
+                try process(parsed, on: connection)
                 health.up()
                 backoff.reset()
-                if read == 0, config.drain, frontier.isEmpty { break }
             } catch let error as RedisError {
                 if case .server = error.kind, inFlight != nil, connection?.isBroken == false {
                     cache.removeAll() // the refused commit's states never landed
@@ -95,9 +110,10 @@ public final class Worker {
                 reset()
             }
         }
+        prefetcher.stop()
         if let connection, ownsLease, !connection.isBroken {
             // Hand over at once instead of making a standby wait for the TTL; entries read ahead
-            // of the merge frontier were not committed, so the successor reads them again.
+            // were not committed, so the successor reads them again.
             try? lease.release(on: connection)
         }
         return stats
@@ -138,7 +154,7 @@ public final class Worker {
     private func reset() {
         if let connection, connection.isBroken { self.connection = nil }
         cache.removeAll()
-        frontier.removeAll()
+        prefetcher.halt()
         inFlight = nil
         ownsLease = false
         needsResume = true
@@ -163,63 +179,10 @@ public final class Worker {
         }
     }
 
-    // MARK: Reading
-
-    private func readAndProcess(_ connection: RedisConnection) throws -> Int {
-        let count = headEntryAlone ? 1 : config.batchSize
-        let sources = EventSource.allCases.filter { frontier.carriedCount($0) < count }
-        var command = RedisCommand("XREAD")
-        command.append("COUNT")
-        command.append(count)
-        if !config.drain, frontier.isEmpty {
-            command.append("BLOCK")
-            command.append(config.blockMs)
-        }
-        command.append("STREAMS")
-        for source in sources { command.append(config.keys.stream(for: source)) }
-        for source in sources { command.append(cursor.readPosition(source).description) }
-        var read: [EventSource: [DeliveredEntry]] = [:]
-        var full: Set<EventSource> = []
-        var readCount = 0
-        if !sources.isEmpty {
-            for (stream, entries) in try connection.readStreams(command) {
-                guard let source = config.keys.source(ofStream: stream) else { continue }
-                let batch = entries.map { self.delivered(source, $0) }
-                if let last = batch.last { cursor.didRead(source, upTo: last.id) }
-                read[source] = batch
-                if entries.count >= count { full.insert(source) }
-                readCount += entries.count
-            }
-        }
-        // A stream not read this round (its carry is full) may hold more entries too.
-        for source in EventSource.allCases where !sources.contains(source) { full.insert(source) }
-        var ready = frontier.take(read, full: full)
-        if headEntryAlone, ready.count > 1 {
-            frontier.putBack(Array(ready.dropFirst()))
-            ready = [ready[0]]
-        }
-        if ready.isEmpty {
-            if readCount == 0, !(try lease.renew(on: connection)) { throw LeaseLost() }
-            return readCount
-        }
-        markGiveUp(&ready)
-        try process(ready, on: connection)
-        return readCount + ready.count
-    }
-
-    func delivered(_ source: EventSource, _ entry: StreamEntry) -> DeliveredEntry {
-        let id = EntryID(entry.id) ?? EntryID(milliseconds: 0, sequence: 0)
-        let raw = entry.fields.map { fields in
-            RawEntry(source: source, id: id, fields: fields.map { RawEntry.Field(name: $0.name, value: $0.value) })
-        }
-        return DeliveredEntry(source: source, id: id, entry: raw)
-    }
-
     // MARK: One batch
 
-    func process(_ entries: [DeliveredEntry], on connection: RedisConnection) throws {
+    func process(_ parsed: ParsedBatch, on connection: RedisConnection) throws {
         let started = ContinuousClock.now
-        let parsed = planner.parse(entries)
 
         var cached: [String: CustomerState] = [:]
         for customer in parsed.customers {
@@ -244,14 +207,14 @@ public final class Worker {
         if resumeAttempts > 0 { plan.commit.append(RedisCommand("DEL", config.keys.resumeAttempts(group: config.group))) }
         plan.commit.append(lease.renewCommand)
 
-        inFlight = entries
+        inFlight = parsed
         switch try connection.transaction(plan.commit.commands) {
         case .watchFailed:
             throw LeaseLost()
         case .aborted(let error):
             // A queued command was refused (OOM under maxmemory, a permission): nothing ran,
             // the group did not move. The refusal itself says why.
-            recordFailure(entries, error.description)
+            recordFailure(parsed, error.description)
             throw error
         case .executed(let errors):
             for message in errors {
@@ -269,29 +232,29 @@ public final class Worker {
         for (id, reason) in plan.deadLetters {
             logger.warning("dead-lettered entry \(id): \(reason)")
         }
-        for entry in entries { lastErrors["\(entry.source.rawValue)/\(entry.id)"] = nil }
+        for item in parsed.items { lastErrors["\(item.delivered.source.rawValue)/\(item.delivered.id)"] = nil }
 
         stats.batches += 1
-        stats.entries += entries.count
+        stats.entries += parsed.items.count
         stats.applied += plan.applied
         stats.duplicates += plan.duplicates
         stats.alerts += plan.alerts.count
         stats.deadLetters += plan.deadLetters.count
         stats.trimmed += plan.trimmed
-        metrics.entries.increment(by: entries.count)
+        metrics.entries.increment(by: parsed.items.count)
         metrics.alerts.increment(by: plan.alerts.count)
         metrics.deadLetters.increment(by: plan.deadLetters.count)
         metrics.duplicates.increment(by: plan.duplicates)
         metrics.batchDuration.recordInterval(since: started)
         logger.debug("batch committed", metadata: [
-            "batch.entries": "\(entries.count)", "batch.customers": "\(parsed.customers.count)",
+            "batch.entries": "\(parsed.items.count)", "batch.customers": "\(parsed.customers.count)",
             "batch.alerts": "\(plan.alerts.count)", "batch.deadletters": "\(plan.deadLetters.count)",
             "batch.commands": "\(plan.commit.commands.count)", "batch.cache_hits": "\(cached.count)",
         ])
     }
 
-    private func recordFailure(_ entries: [DeliveredEntry], _ message: String) {
-        for entry in entries { lastErrors["\(entry.source.rawValue)/\(entry.id)"] = message }
+    private func recordFailure(_ parsed: ParsedBatch, _ message: String) {
+        for item in parsed.items { lastErrors["\(item.delivered.source.rawValue)/\(item.delivered.id)"] = message }
     }
 
     func sleep(ms: Int) {
