@@ -11,9 +11,7 @@ struct Lease {
     let ttlMs: Int64
 
     enum Attempt {
-        /// `previous`: the consumer that released it on a clean stop, whose pending entries
-        /// (read ahead, never applied) may be taken over at once.
-        case acquired(previous: String?)
+        case acquired
         case heldBy(String)
     }
 
@@ -32,7 +30,7 @@ struct Lease {
             return .heldBy(holder)
         }
         switch try connection.transaction([RedisCommand("SET", key, owner, "PX", String(ttlMs))]) {
-        case .executed: return .acquired(previous: released)
+        case .executed: return .acquired
         case .watchFailed: return .heldBy(holder ?? "another worker")
         case .aborted(let error): throw error
         }
