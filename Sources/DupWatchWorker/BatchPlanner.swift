@@ -16,6 +16,17 @@ public struct ParsedBatch: Sendable {
     public var eventIDCustomers: Set<String> = []
 }
 
+extension ParsedBatch {
+    /// Appends a batch that comes after this one in processing order.
+    public mutating func append(_ later: ParsedBatch) {
+        items += later.items
+        var seen = Set(customers)
+        for customer in later.customers where seen.insert(customer).inserted { customers.append(customer) }
+        for (customer, orders) in later.namedOrders { namedOrders[customer, default: []].formUnion(orders) }
+        eventIDCustomers.formUnion(later.eventIDCustomers)
+    }
+}
+
 /// What a batch does, decided before anything is written.
 public struct BatchPlan {
     public var commit: BatchCommit

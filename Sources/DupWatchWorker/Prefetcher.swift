@@ -7,8 +7,11 @@ import RedisClient
 /// thread loads state, applies the rules and commits. Reading writes nothing, so whatever was
 /// read ahead is simply dropped when the worker resumes from the committed position.
 ///
-/// At most `depth` batches wait in the queue. Each `restart` starts a new generation: what the
-/// reader produced for an older one is discarded.
+/// With a backlog (the last read returned a full COUNT) the reader keeps up to `depth` batches
+/// queued. Caught up, it reads only when the worker asks for a batch, so that a live stream
+/// is taken in the batches that accumulated while the worker was busy rather than in eager
+/// slivers. Each `restart` starts a new generation: what the reader produced for an older one
+/// is discarded.
 final class Prefetcher: @unchecked Sendable {
     struct Batch {
         var parsed: ParsedBatch
@@ -23,13 +26,15 @@ final class Prefetcher: @unchecked Sendable {
 
     private let config: WorkerConfig
     private let planner: BatchPlanner
-    private let depth = 2
+    private let depth = 4
     private let condition = NSCondition()
     // Guarded by `condition`.
     private var queue: [Slot] = []
     private var generation = 0
     private var pendingStart: (positions: [EventSource: GroupCursor.Position], headAlone: Bool)?
     private var stopped = false
+    /// The worker is waiting in `next`.
+    private var demand = false
 
     init(config: WorkerConfig, planner: BatchPlanner) {
         self.config = config
@@ -69,20 +74,32 @@ final class Prefetcher: @unchecked Sendable {
     }
 
     /// The next batch in processing order; nil when nothing arrived within `timeoutMs`.
-    /// Rethrows what the reader ran into (it then waits for a `restart`).
-    func next(timeoutMs: Int) throws -> Batch? {
+    /// Batches already waiting behind it are merged into it, up to `maxEntries`: while the
+    /// worker is busy the reader's small reads pile up, and one commit for all of them keeps
+    /// the cost per entry (and so the delay) down. Rethrows what the reader ran into (it then
+    /// waits for a `restart`).
+    func next(timeoutMs: Int, maxEntries: Int) throws -> Batch? {
         condition.lock()
         defer { condition.unlock() }
         let deadline = Date().addingTimeInterval(Double(timeoutMs) / 1000)
+        demand = true
+        condition.broadcast()
         while queue.isEmpty, !stopped {
             if !condition.wait(until: deadline) { break }
         }
+        demand = false
         guard !queue.isEmpty else { return nil }
-        let slot = queue.removeFirst()
-        condition.broadcast()
-        switch slot {
-        case .batch(let batch): return batch
-        case .failure(let error): throw error
+        defer { condition.broadcast() }
+        switch queue.removeFirst() {
+        case .failure(let error):
+            throw error
+        case .batch(var batch):
+            while !batch.idle, case .batch(let later)? = queue.first, !later.idle,
+                  batch.parsed.items.count + later.parsed.items.count <= maxEntries {
+                batch.parsed.append(later.parsed)
+                queue.removeFirst()
+            }
+            return batch
         }
     }
 
@@ -94,9 +111,11 @@ final class Prefetcher: @unchecked Sendable {
         var frontier = MergeFrontier()
         var current = -1
         var headAlone = false
+        var caughtUp = false
         while true {
             condition.lock()
-            while !stopped, pendingStart == nil, current != generation || queue.count >= depth {
+            while !stopped, pendingStart == nil,
+                  current != generation || queue.count >= depth || (caughtUp && !(demand && queue.isEmpty)) {
                 condition.wait()
             }
             if stopped {
@@ -109,6 +128,7 @@ final class Prefetcher: @unchecked Sendable {
                 cursor.resume(at: start.positions)
                 frontier.removeAll()
                 headAlone = start.headAlone
+                caughtUp = false
             }
             let mine = current
             condition.unlock()
@@ -119,7 +139,7 @@ final class Prefetcher: @unchecked Sendable {
                     connection = try RedisConnection(url: config.redisURL, connectTimeoutMs: 2000,
                                                      commandTimeoutMs: config.blockMs + 5000)
                 }
-                slot = try readBatch(connection!, &cursor, &frontier, &headAlone).map(Slot.batch)
+                slot = try readBatch(connection!, &cursor, &frontier, &headAlone, &caughtUp).map(Slot.batch)
             } catch {
                 if connection?.isBroken == true { connection = nil }
                 slot = .failure(error)
@@ -136,9 +156,10 @@ final class Prefetcher: @unchecked Sendable {
     }
 
     /// One XREAD of the streams whose carry is not full, through the merge frontier. Nil when
-    /// everything read waits in the frontier (read again at once).
+    /// everything read waits in the frontier (read again at once). `caughtUp`: no stream
+    /// returned a full COUNT and nothing is carried.
     private func readBatch(_ connection: RedisConnection, _ cursor: inout GroupCursor, _ frontier: inout MergeFrontier,
-                           _ headAlone: inout Bool) throws -> Batch? {
+                           _ headAlone: inout Bool, _ caughtUp: inout Bool) throws -> Batch? {
         let count = headAlone ? 1 : config.batchSize
         let sources = EventSource.allCases.filter { frontier.carriedCount($0) < count }
         var command = RedisCommand("XREAD")
@@ -164,9 +185,11 @@ final class Prefetcher: @unchecked Sendable {
                 readCount += entries.count
             }
         }
+        let backlog = !full.isEmpty
         // A stream not read this round (its carry is full) may hold more entries too.
         for source in EventSource.allCases where !sources.contains(source) { full.insert(source) }
         var ready = frontier.take(read, full: full)
+        caughtUp = !backlog && frontier.isEmpty
         if headAlone, ready.count > 1 {
             frontier.putBack(Array(ready.dropFirst()))
             ready = [ready[0]]

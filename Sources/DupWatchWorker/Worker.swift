@@ -79,7 +79,7 @@ public final class Worker {
                     try resume(connection)
                     needsResume = false
                 }
-                guard let batch = try prefetcher.next(timeoutMs: 100) else { continue }
+                guard let batch = try prefetcher.next(timeoutMs: 100, maxEntries: 3 * config.batchSize) else { continue }
                 if batch.idle {
                     if !(try lease.renew(on: connection)) { throw LeaseLost() }
                     health.up()
