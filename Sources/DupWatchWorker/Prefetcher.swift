@@ -133,16 +133,25 @@ final class Prefetcher: @unchecked Sendable {
             let mine = current
             condition.unlock()
 
-            let slot: Slot?
-            do {
-                if connection == nil || connection?.isBroken == true {
-                    connection = try RedisConnection(url: config.redisURL, connectTimeoutMs: 2000,
-                                                     commandTimeoutMs: config.blockMs + 5000)
+            var slot: Slot?
+            // A connection that sat idle may have died with a Redis restart the worker already
+            // recovered from: one fresh connection is tried before a failure is reported.
+            for attempt in 0..<2 {
+                let reused = connection != nil && connection?.isBroken == false
+                do {
+                    if !reused {
+                        connection = try RedisConnection(url: config.redisURL, connectTimeoutMs: 2000,
+                                                         commandTimeoutMs: config.blockMs + 5000)
+                    }
+                    slot = try readBatch(connection!, &cursor, &frontier, &headAlone, &caughtUp).map(Slot.batch)
+                    break
+                } catch let error as RedisError where error.kind == .connection && reused && attempt == 0 {
+                    connection = nil
+                } catch {
+                    if connection?.isBroken == true { connection = nil }
+                    slot = .failure(error)
+                    break
                 }
-                slot = try readBatch(connection!, &cursor, &frontier, &headAlone, &caughtUp).map(Slot.batch)
-            } catch {
-                if connection?.isBroken == true { connection = nil }
-                slot = .failure(error)
             }
             guard let slot else { continue }
             condition.lock()
