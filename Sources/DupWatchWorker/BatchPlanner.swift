@@ -98,10 +98,17 @@ public struct BatchPlanner: Sendable {
         }
         var current = before
 
-        for item in batch.items {
-            let delivered = item.delivered
-            let done = plan.processed[delivered.source]?.count ?? 0
-            plan.processed[delivered.source] = (max(delivered.id, plan.processed[delivered.source]?.last ?? delivered.id), done + 1)
+        // Per source rank: (last id, count). An array, not a dictionary: this runs per entry.
+        var progress: [(last: EntryID, count: Int)?] = Array(repeating: nil, count: EventSource.allCases.count)
+        // By index: copying whole items (entry, parse result) costs a retain per field.
+        for index in batch.items.indices {
+            let delivered = batch.items[index].delivered
+            let rank = delivered.source.rank
+            if let done = progress[rank] {
+                progress[rank] = (max(delivered.id, done.last), done.count + 1)
+            } else {
+                progress[rank] = (delivered.id, 1)
+            }
             guard let entry = delivered.entry else {
                 plan.trimmed += 1
                 continue
@@ -112,7 +119,7 @@ public struct BatchPlanner: Sendable {
                            extra: [("deliveries", String(giveUp.deliveries)), ("last_error", giveUp.lastError)])
                 continue
             }
-            switch item.result {
+            switch batch.items[index].result {
             case .failure(let rejection):
                 deadLetter(&plan, delivered, entry, rejection)
             case .success(let event):
@@ -140,6 +147,9 @@ public struct BatchPlanner: Sendable {
             }
         }
 
+        for source in EventSource.allCases {
+            if let done = progress[source.rank] { plan.processed[source] = done }
+        }
         for customer in batch.customers {
             guard let after = current[customer] else { continue }
             plan.commit.writeChanges(customer: customer, from: before[customer] ?? CustomerState(), to: after)

@@ -232,7 +232,9 @@ public final class Worker {
         for (id, reason) in plan.deadLetters {
             logger.warning("dead-lettered entry \(id): \(reason)")
         }
-        for item in parsed.items { lastErrors["\(item.delivered.source.rawValue)/\(item.delivered.id)"] = nil }
+        if !lastErrors.isEmpty {
+            for item in parsed.items { lastErrors["\(item.delivered.source.rawValue)/\(item.delivered.id)"] = nil }
+        }
 
         stats.batches += 1
         stats.entries += parsed.items.count
