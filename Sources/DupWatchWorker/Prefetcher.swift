@@ -17,6 +17,8 @@ final class Prefetcher: @unchecked Sendable {
         var parsed: ParsedBatch
         /// Nothing was left to read and nothing is carried (`parsed` is empty).
         var idle: Bool
+        /// The head entry alone after repeated resumes: never merged with another batch.
+        var alone = false
     }
 
     private enum Slot {
@@ -94,7 +96,7 @@ final class Prefetcher: @unchecked Sendable {
         case .failure(let error):
             throw error
         case .batch(var batch):
-            while !batch.idle, case .batch(let later)? = queue.first, !later.idle,
+            while !batch.idle, !batch.alone, case .batch(let later)? = queue.first, !later.idle, !later.alone,
                   batch.parsed.items.count + later.parsed.items.count <= maxEntries {
                 batch.parsed.append(later.parsed)
                 queue.removeFirst()
@@ -207,8 +209,8 @@ final class Prefetcher: @unchecked Sendable {
             guard readCount == 0 else { return nil }
             return Batch(parsed: planner.parse([]), idle: true)
         }
-        headAlone = false
-        return Batch(parsed: planner.parse(ready), idle: false)
+        defer { headAlone = false }
+        return Batch(parsed: planner.parse(ready), idle: false, alone: headAlone)
     }
 
     static func delivered(_ source: EventSource, _ entry: StreamEntry) -> DeliveredEntry {
