@@ -39,67 +39,68 @@ public struct StateLoader: Sendable {
                      cached: [String: CustomerState], after leading: [RedisCommand],
                      from connection: RedisConnection) throws -> (states: [String: LoadedState], leadingReplies: [RedisReply]) {
         guard !customers.isEmpty || !leading.isEmpty else { return ([:], []) }
+        // Replies are decoded in place (RedisReplyView): a batch reads thousands of hash fields,
+        // and a RedisReply tree of byte arrays per field cost more than the decoding itself.
+        enum Slot { case leading, cart, recentIDs, eventIDs, order(String) }
         var commands: [RedisCommand] = leading
+        var slots: [(customer: Int, slot: Slot)] = leading.map { _ in (-1, .leading) }
         commands.reserveCapacity(leading.count + customers.count * 3)
-        var partial: [String: PartialState] = [:]
-        var toFetch: [String: [String]] = [:]
-        for customer in customers {
+        slots.reserveCapacity(leading.count + customers.count * 3)
+        var partial: [PartialState] = []
+        partial.reserveCapacity(customers.count)
+        for (index, customer) in customers.enumerated() {
+            let toFetch: [String]
             if let known = cached[customer] {
-                partial[customer] = PartialState(cached: known)
-                toFetch[customer] = namedOrders[customer, default: []].filter { !known.hasStored(orderID: $0) }.sorted()
+                partial.append(PartialState(cached: known))
+                toFetch = namedOrders[customer, default: []].filter { !known.hasStored(orderID: $0) }.sorted()
             } else {
-                partial[customer] = PartialState()
-                toFetch[customer] = namedOrders[customer, default: []].sorted()
+                partial.append(PartialState())
+                toFetch = namedOrders[customer, default: []].sorted()
                 commands.append(RedisCommand("HGETALL", keys.cart(customer)))
+                slots.append((index, .cart))
                 commands.append(RedisCommand("LRANGE", keys.recentOrders(customer), "0", String(historyDepth - 1)))
+                slots.append((index, .recentIDs))
             }
             if eventIDsOf?.contains(customer) ?? true {
                 commands.append(RedisCommand("HGETALL", keys.eventIDs(customer)))
+                slots.append((index, .eventIDs))
             }
-            for orderID in toFetch[customer]! {
+            for orderID in toFetch {
                 commands.append(RedisCommand("HGETALL", keys.order(customer, orderID)))
+                slots.append((index, .order(orderID)))
             }
         }
-        let replies = commands.isEmpty ? [] : try connection.pipeline(commands)
-        let leadingReplies = Array(replies[..<leading.count])
-
-        var cursor = leading.count
-        for customer in customers {
-            var part = partial[customer]!
-            if cached[customer] == nil {
-                part.decodeCart(replies[cursor])
-                part.decodeRecentIDs(replies[cursor + 1])
-                cursor += 2
+        var leadingReplies: [RedisReply] = []
+        if !commands.isEmpty {
+            try connection.pipeline(commands) { index, reply in
+                let (customer, slot) = slots[index]
+                switch slot {
+                case .leading: leadingReplies.append(reply.reply)
+                case .cart: partial[customer].decodeCart(reply)
+                case .recentIDs: partial[customer].decodeRecentIDs(reply)
+                case .eventIDs: partial[customer].decodeEventIDs(reply)
+                case .order(let orderID): partial[customer].decodeOrder(orderID, reply)
+                }
             }
-            if eventIDsOf?.contains(customer) ?? true {
-                part.decodeEventIDs(replies[cursor])
-                cursor += 1
-            }
-            for orderID in toFetch[customer]! {
-                part.decodeOrder(orderID, replies[cursor])
-                cursor += 1
-            }
-            partial[customer] = part
         }
 
         // Second round trip: the last-N orders not fetched above.
-        var missing: [(String, String)] = []
-        for customer in customers {
-            guard let part = partial[customer], part.problem == nil else { continue }
+        var missing: [(customer: Int, orderID: String)] = []
+        for (index, part) in partial.enumerated() where part.problem == nil {
             for orderID in part.recentIDs where part.orders[orderID] == nil && !part.absentOrders.contains(orderID) {
-                missing.append((customer, orderID))
+                missing.append((index, orderID))
             }
         }
         if !missing.isEmpty {
-            let more = try connection.pipeline(missing.map { RedisCommand("HGETALL", keys.order($0.0, $0.1)) })
-            for (index, (customer, orderID)) in missing.enumerated() {
-                partial[customer]?.decodeOrder(orderID, more[index])
+            try connection.pipeline(missing.map { RedisCommand("HGETALL", keys.order(customers[$0.customer], $0.orderID)) }) { index, reply in
+                partial[missing[index].customer].decodeOrder(missing[index].orderID, reply)
             }
         }
 
         var result: [String: LoadedState] = [:]
-        for customer in customers {
-            result[customer] = partial[customer]!.finish(customer: customer, keys: keys)
+        result.reserveCapacity(customers.count)
+        for (index, customer) in customers.enumerated() {
+            result[customer] = partial[index].finish(customer: customer, keys: keys)
         }
         return (result, leadingReplies)
     }
@@ -122,48 +123,76 @@ private struct PartialState {
         for (id, order) in cached.olderOrders { orders[id] = order }
     }
 
-    mutating func decodeCart(_ reply: RedisReply) {
-        guard let map = hashMap(reply, what: "cart hash") else { return }
-        for (field, value) in map {
-            if field == CartLineFormat.lastEventField {
-                guard let p = Int64(value) else { return fail("cart field _p is \(JSONText.quote(value)), not a time") }
+    mutating func decodeCart(_ reply: RedisReplyView) {
+        guard isHash(reply, what: "cart hash") else { return }
+        var index = 0
+        while index + 1 < reply.count {
+            let field = reply[index]
+            let value = reply[index + 1]
+            index += 2
+            if field.equals("_p") {
+                guard let p = value.withBytes(ASCIIDecimal.int64) else {
+                    return fail("cart field _p is \(JSONText.quote(value.text)), not a time")
+                }
                 state.lastCartEventAt = p
             } else {
-                guard let line = CartLineFormat.decode(sku: field, value) else {
-                    return fail("cart line \(JSONText.quote(field)) is \(JSONText.quote(value)), not qty|added_at|title")
+                let sku = field.text
+                guard let line = value.withBytes({ CartLineFormat.decode(sku: sku, bytes: $0) }) else {
+                    return fail("cart line \(JSONText.quote(sku)) is \(JSONText.quote(value.text)), not qty|added_at|title")
                 }
-                state.cart[field] = line
+                state.cart[sku] = line
             }
         }
     }
 
-    mutating func decodeRecentIDs(_ reply: RedisReply) {
-        switch reply {
-        case .array(let items): recentIDs = items.compactMap { try? $0.string }
-        case .error(let message): fail("recent orders list: \(message)")
+    mutating func decodeRecentIDs(_ reply: RedisReplyView) {
+        switch reply.kind {
+        case .array: recentIDs = (0..<reply.count).map { reply[$0].text }
+        case .error: fail("recent orders list: \(reply.text)")
         default: fail("recent orders list: unexpected reply")
         }
     }
 
-    mutating func decodeEventIDs(_ reply: RedisReply) {
-        guard let map = hashMap(reply, what: "event id hash") else { return }
+    mutating func decodeEventIDs(_ reply: RedisReplyView) {
+        guard isHash(reply, what: "event id hash") else { return }
         state.eventIDs = [:]
-        for (id, value) in map {
-            guard let time = Int64(value) else { return fail("event id \(JSONText.quote(id)) has time \(JSONText.quote(value))") }
+        var index = 0
+        while index + 1 < reply.count {
+            let id = reply[index].text
+            guard let time = reply[index + 1].withBytes(ASCIIDecimal.int64) else {
+                return fail("event id \(JSONText.quote(id)) has time \(JSONText.quote(reply[index + 1].text))")
+            }
             state.eventIDs[id] = time
+            index += 2
         }
     }
 
-    mutating func decodeOrder(_ orderID: String, _ reply: RedisReply) {
-        guard let map = hashMap(reply, what: "order \(orderID) hash") else { return }
-        if map.isEmpty {
+    mutating func decodeOrder(_ orderID: String, _ reply: RedisReplyView) {
+        guard isHash(reply, what: "order \(orderID) hash") else { return }
+        if reply.count == 0 {
             absentOrders.insert(orderID)
             return
         }
-        guard let order = StoredOrderFormat.decode(orderID: orderID, map) else {
+        var placedAt: Int64?
+        var status: OrderStatus?
+        var lines: [OrderLine]?
+        var index = 0
+        while index + 1 < reply.count {
+            let field = reply[index]
+            let value = reply[index + 1]
+            index += 2
+            if field.equals("ts") {
+                placedAt = value.withBytes(ASCIIDecimal.int64)
+            } else if field.equals("status") {
+                status = OrderStatus(rawValue: value.text)
+            } else if field.equals("items") {
+                lines = value.withBytes(StoredOrderFormat.decodeItems(bytes:))
+            }
+        }
+        guard let placedAt, let status, let lines, !lines.isEmpty else {
             return fail("order \(JSONText.quote(orderID)) hash is incomplete or malformed")
         }
-        orders[orderID] = order
+        orders[orderID] = StoredOrder(orderID: orderID, placedAt: placedAt, status: status, lines: lines)
     }
 
     func finish(customer: String, keys: KeySchema) -> LoadedState {
@@ -183,20 +212,21 @@ private struct PartialState {
         if problem == nil { problem = message }
     }
 
-    private mutating func hashMap(_ reply: RedisReply, what: String) -> [String: String]? {
-        switch reply {
+    /// A hash read with HGETALL: an array of name-value pairs.
+    private mutating func isHash(_ reply: RedisReplyView, what: String) -> Bool {
+        switch reply.kind {
         case .array:
-            guard let map = try? reply.stringMap else {
+            guard reply.count % 2 == 0 else {
                 fail("\(what): unexpected reply")
-                return nil
+                return false
             }
-            return map
-        case .error(let message):
-            fail("\(what): \(message)")
-            return nil
+            return true
+        case .error:
+            fail("\(what): \(reply.text)")
+            return false
         default:
             fail("\(what): unexpected reply")
-            return nil
+            return false
         }
     }
 }

@@ -10,9 +10,38 @@ public enum CartLineFormat {
     }
 
     public static func decode(sku: String, _ value: String) -> CartLine? {
-        let parts = value.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count == 3, let quantity = Int(parts[0]), let addedAt = Int64(parts[1]) else { return nil }
-        return CartLine(sku: sku, quantity: quantity, addedAt: addedAt, title: parts[2].isEmpty ? nil : String(parts[2]))
+        var value = value
+        return value.withUTF8 { decode(sku: sku, bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The same from the bytes of a reply, without building the whole value as a String.
+    public static func decode(sku: String, bytes: UnsafeRawBufferPointer) -> CartLine? {
+        guard let first = bytes.firstIndex(of: UInt8(ascii: "|")),
+              let second = bytes[(first + 1)...].firstIndex(of: UInt8(ascii: "|")),
+              let quantity = ASCIIDecimal.int64(UnsafeRawBufferPointer(rebasing: bytes[..<first])),
+              let addedAt = ASCIIDecimal.int64(UnsafeRawBufferPointer(rebasing: bytes[(first + 1)..<second]))
+        else { return nil }
+        let title = bytes[(second + 1)...]
+        return CartLine(sku: sku, quantity: Int(quantity), addedAt: addedAt,
+                        title: title.isEmpty ? nil : String(decoding: title, as: UTF8.self))
+    }
+}
+
+/// Signed decimal integers as DupWatch writes them (`-`? digits), read from bytes.
+public enum ASCIIDecimal {
+    public static func int64(_ bytes: UnsafeRawBufferPointer) -> Int64? {
+        var index = 0
+        let negative = bytes.first == UInt8(ascii: "-")
+        if negative { index = 1 }
+        guard index < bytes.count, bytes.count - index <= 18 else { return nil }
+        var value: Int64 = 0
+        while index < bytes.count {
+            let digit = bytes[index] &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            value = value * 10 + Int64(digit)
+            index += 1
+        }
+        return negative ? -value : value
     }
 }
 
@@ -50,21 +79,41 @@ public enum StoredOrderFormat {
 
     /// Nil unless every line is `sku<TAB>qty[<TAB>title]` with a valid sku and quantity.
     public static func decodeItems(_ text: String) -> [OrderLine]? {
-        if text.hasPrefix("[") {
-            guard case .success(let lines) = OrderItems.parse(Array(text.utf8)) else { return nil }
+        var text = text
+        return text.withUTF8 { decodeItems(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The same from the bytes of a reply.
+    public static func decodeItems(bytes: UnsafeRawBufferPointer) -> [OrderLine]? {
+        if bytes.first == UInt8(ascii: "[") {
+            guard case .success(let lines) = OrderItems.parse(Array(bytes)) else { return nil }
             return lines
         }
         var lines: [OrderLine] = []
-        for row in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let parts = row.split(separator: "\t", maxSplits: 2, omittingEmptySubsequences: false)
-            guard parts.count >= 2, !parts[0].isEmpty, !parts[0].utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }),
-                  parts[1].utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let quantity = Int(parts[1]),
-                  (1...1_000_000).contains(quantity) else { return nil }
-            let title = parts.count == 3 ? unescape(parts[2]) : nil
-            if parts.count == 3, title == nil { return nil }
-            lines.append(OrderLine(sku: String(parts[0]), quantity: quantity, title: title))
+        var start = 0
+        while start <= bytes.count {
+            let end = bytes[start...].firstIndex(of: 0x0A) ?? bytes.count
+            guard let line = decodeLine(UnsafeRawBufferPointer(rebasing: bytes[start..<end])) else { return nil }
+            lines.append(line)
+            start = end + 1
         }
         return lines
+    }
+
+    private static func decodeLine(_ row: UnsafeRawBufferPointer) -> OrderLine? {
+        guard let skuEnd = row.firstIndex(of: 0x09), skuEnd > 0,
+              !row[..<skuEnd].contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return nil }
+        let qtyEnd = row[(skuEnd + 1)...].firstIndex(of: 0x09) ?? row.count
+        let qtyBytes = row[(skuEnd + 1)..<qtyEnd]
+        guard !qtyBytes.isEmpty, qtyBytes.count <= 7, qtyBytes.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+              let quantity = ASCIIDecimal.int64(UnsafeRawBufferPointer(rebasing: qtyBytes)),
+              (1...1_000_000).contains(quantity) else { return nil }
+        var title: String?
+        if qtyEnd < row.count {
+            guard let text = unescape(Substring(String(decoding: row[(qtyEnd + 1)...], as: UTF8.self))) else { return nil }
+            title = text
+        }
+        return OrderLine(sku: String(decoding: row[..<skuEnd], as: UTF8.self), quantity: Int(quantity), title: title)
     }
 
     private static func escape(_ title: String) -> String {

@@ -31,8 +31,23 @@ struct CartLineFormatTests {
     }
 
     @Test func decodeRejectsValuesItDidNotWrite() {
-        for bad in ["", "3", "3|100", "x|100|t", "3|y|t", "3.5|100|t", "|100|t", "3||t"] {
+        for bad in ["", "3", "3|100", "x|100|t", "3|y|t", "3.5|100|t", "|100|t", "3||t", "+3|100|t", "3|1e5|t"] {
             #expect(CartLineFormat.decode(sku: "S", bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func asciiDecimalReadsWhatDupWatchWritesAndNothingElse() {
+        func parse(_ text: String) -> Int64? {
+            var text = text
+            return text.withUTF8 { ASCIIDecimal.int64(UnsafeRawBufferPointer($0)) }
+        }
+        #expect(parse("0") == 0)
+        #expect(parse("007") == 7)
+        #expect(parse("1795168800000") == 1_795_168_800_000)
+        #expect(parse("-42") == -42)
+        #expect(parse("999999999999999999") == 999_999_999_999_999_999)
+        for bad in ["", "-", "+1", "1 ", " 1", "1.0", "0x10", "1234567890123456789"] {
+            #expect(parse(bad) == nil, "\(bad)")
         }
     }
 }

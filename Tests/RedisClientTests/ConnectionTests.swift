@@ -25,6 +25,49 @@ struct ConnectionTests {
         #expect(try connection.command("STRLEN", "empty") == .integer(0))
     }
 
+    @Test func replyViewsReadRepliesInPlace() throws {
+        let server = try RedisTestServer()
+        let connection = try server.connect()
+        _ = try connection.command("HSET", "h", "ts", "1795168800000", "title", "Crème")
+        _ = try connection.command("SET", "s", "x")
+        var seen: [String] = []
+        try connection.pipeline([
+            RedisCommand("HGETALL", "h"), RedisCommand("GET", "missing"), RedisCommand("INCR", "n"),
+            RedisCommand("HGETALL", "s"), RedisCommand("PING"), RedisCommand("GET", "s"),
+        ]) { index, reply in
+            switch index {
+            case 0:
+                #expect(reply.kind == .array)
+                #expect(reply.count == 4)
+                var fields: [String: String] = [:]
+                for i in stride(from: 0, to: reply.count, by: 2) { fields[reply[i].text] = reply[i + 1].text }
+                #expect(fields == ["ts": "1795168800000", "title": "Crème"])
+                #expect((0..<reply.count).contains { reply[$0].equals("ts") })
+                #expect(!(0..<reply.count).contains { reply[$0].equals("t") })
+            case 1:
+                #expect(reply.kind == .null)
+                #expect(reply.count == 0)
+                #expect(reply.withBytes { $0.count } == 0)
+            case 2:
+                #expect(reply.kind == .integer)
+                #expect(reply.integer == 1)
+            case 3:
+                #expect(reply.kind == .error)
+                #expect(reply.text.hasPrefix("WRONGTYPE"))
+                #expect(reply.reply == .error(reply.text))
+            case 4:
+                #expect(reply.kind == .status)
+                #expect(reply.equals("PONG"))
+            default:
+                #expect(reply.kind == .string)
+                #expect(reply.reply == .bulk([UInt8(ascii: "x")]))
+            }
+            seen.append("\(index)")
+        }
+        #expect(seen == ["0", "1", "2", "3", "4", "5"])
+        #expect(try connection.command("PING") == .status("PONG"), "the connection is in step after a view pipeline")
+    }
+
     @Test func largeValueRoundTrip() throws {
         let server = try RedisTestServer()
         let connection = try server.connect()
