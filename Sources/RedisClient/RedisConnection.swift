@@ -50,6 +50,9 @@ public final class RedisConnection {
         // batch-sized reply regrows it by realloc; keeping it (as redis-benchmark does) removes
         // that churn from the hot path. Memory stays bounded by the largest reply.
         ctx.pointee.reader.pointee.maxbuf = 0
+        // Replies are built in a per-connection arena and released whole (see shim.h): each
+        // reply is decoded and released before the next one is read.
+        _ = chiredis_use_arena(ctx)
 
         if url.password != nil || url.username != nil {
             var auth = RedisCommand("AUTH")
@@ -81,7 +84,7 @@ public final class RedisConnection {
     }
 
     deinit {
-        redisFree(context)
+        chiredis_free(context)
     }
 
     /// True after an I/O failure or timeout; every further command throws.
@@ -203,13 +206,13 @@ public final class RedisConnection {
         let rc = redisGetReply(context, &raw)
         let savedErrno = errno
         guard rc == REDIS_OK else {
-            if let raw { freeReplyObject(raw) }
+            if let raw { chiredis_release_reply(context, raw) }
             throw markBroken(ioError(errno: savedErrno, during: "talking to"))
         }
         guard let raw else {
             throw markBroken(RedisError(kind: .protocolViolation, message: "hiredis returned no reply from \(url)"))
         }
-        defer { freeReplyObject(raw) }
+        defer { chiredis_release_reply(context, raw) }
         return try decode(UnsafePointer(raw.assumingMemoryBound(to: redisReply.self)))
     }
 
