@@ -27,7 +27,12 @@ typedef struct chiredis_arena_chunk {
     char data[];
 } chiredis_arena_chunk;
 
+// `magic` marks a reader's privdata as an arena: these functions are static in a header, so
+// each translation unit has its own copy and their addresses cannot be compared.
+#define CHIREDIS_ARENA_MAGIC 0x6475707761746368ULL
+
 typedef struct chiredis_arena {
+    unsigned long long magic;
     chiredis_arena_chunk *first;
     chiredis_arena_chunk *current;
 } chiredis_arena;
@@ -142,15 +147,22 @@ static redisReplyObjectFunctions chiredis_arena_functions = {
 static inline int chiredis_use_arena(redisContext *c) {
     chiredis_arena *a = (chiredis_arena *)calloc(1, sizeof(chiredis_arena));
     if (a == NULL) return 0;
+    a->magic = CHIREDIS_ARENA_MAGIC;
     c->reader->fn = &chiredis_arena_functions;
     c->reader->privdata = a;
     return 1;
 }
 
 // Releases a reply `c` returned: rewinds its arena (or frees the reply the usual way).
+static inline chiredis_arena *chiredis_arena_of(redisContext *c) {
+    chiredis_arena *a = (chiredis_arena *)c->reader->privdata;
+    return a != NULL && a->magic == CHIREDIS_ARENA_MAGIC ? a : NULL;
+}
+
 static inline void chiredis_release_reply(redisContext *c, void *reply) {
-    if (c->reader->fn == &chiredis_arena_functions) {
-        chiredis_arena_reset((chiredis_arena *)c->reader->privdata);
+    chiredis_arena *a = chiredis_arena_of(c);
+    if (a != NULL) {
+        chiredis_arena_reset(a);
     } else {
         freeReplyObject(reply);
     }
@@ -158,7 +170,7 @@ static inline void chiredis_release_reply(redisContext *c, void *reply) {
 
 // Frees `c` and its arena.
 static inline void chiredis_free(redisContext *c) {
-    chiredis_arena *a = c->reader->fn == &chiredis_arena_functions ? (chiredis_arena *)c->reader->privdata : NULL;
+    chiredis_arena *a = chiredis_arena_of(c);
     redisFree(c);
     if (a != NULL) {
         for (chiredis_arena_chunk *chunk = a->first; chunk != NULL;) {
