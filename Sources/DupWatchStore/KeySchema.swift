@@ -71,7 +71,7 @@ public struct KeySchema: Sendable, Equatable {
     /// String: the consumer that owns the input streams for `group` (one active worker per group).
     public func lease(group: String) -> String { "\(prefix)dupwatch:lease:\(group)" }
 
-    /// Integer: how many times workers of `group` resumed at the group's committed position
+    /// Integer: how many times workers of `group` started work at the group's committed position
     /// without committing a batch since (a crash-looping entry shows here; see Worker+Resume).
     public func resumeAttempts(group: String) -> String { "\(prefix)dupwatch:attempts:\(group)" }
 

@@ -34,8 +34,12 @@ public final class Worker {
     /// Reads, decodes and validates the next batches on its own thread while this one works.
     let prefetcher: Prefetcher
     var cursor = GroupCursor()
-    /// The count in `KeySchema.resumeAttempts` after this worker's last resume; 0 once it committed.
+    /// Which attempt at the committed position this is (1 = the first); 0 once a batch committed.
     var resumeAttempts = 0
+    /// This attempt is not in `KeySchema.resumeAttempts` yet: the next batch's reads add it.
+    var attemptUncounted = false
+    /// The first batch after this resume starts with an entry to dead-letter (max_deliveries).
+    var giveUpHead = false
     /// The batch whose commit Redis refused (OOM, BUSY, ...) over a healthy connection: it is
     /// retried as it is, so a full Redis does not count as an attempt towards max-deliveries.
     private var inFlight: ParsedBatch?
@@ -188,10 +192,15 @@ public final class Worker {
         for customer in parsed.customers {
             if let state = cache.get(customer) { cached[customer] = state }
         }
-        // The lease check (WATCH + GET) rides in the first pipeline of the state reads.
+        // The lease check (WATCH + GET) rides in the first pipeline of the state reads, and so
+        // does the count of this attempt (before anything is applied; see Worker.resume).
+        var leading = lease.watchCommands
+        if attemptUncounted { leading.append(RedisCommand("INCR", config.keys.resumeAttempts(group: config.group))) }
         let (states, check) = try loader.load(customers: parsed.customers, namedOrders: parsed.namedOrders,
                                               eventIDsOf: parsed.eventIDCustomers, cached: cached,
-                                              after: lease.watchCommands, from: connection)
+                                              after: leading, from: connection)
+        // Refused under OOM: it is counted with the next try, once Redis takes writes again.
+        if attemptUncounted, case .integer = check[2] { attemptUncounted = false }
         try check[0].throwIfError()
         guard try check[1].throwIfError().optionalString == config.consumer else {
             _ = try? connection.command("UNWATCH")

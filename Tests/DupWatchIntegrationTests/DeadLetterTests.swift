@@ -154,9 +154,10 @@ struct DeadLetterTests {
 
     // MARK: Crash loops
 
-    /// Every resume without a commit in between is counted in `dupwatch:attempts:<group>`
-    /// (a worker that dies on an entry leaves it one higher). Four crashed workers before
-    /// it: the fifth resume (--max-deliveries 5) dead-letters the head entry and goes on.
+    /// Every attempt at the committed position that never committed is counted in
+    /// `dupwatch:attempts:<group>` (a worker that dies on an entry leaves it one higher). Four
+    /// crashed workers before it: the fifth attempt (--max-deliveries 5) dead-letters the head
+    /// entry and goes on.
     @Test func theHeadEntryOfMaxDeliveriesResumesWithoutACommitIsDeadLetteredAndTheRestApplied() async throws {
         let h = try Harness()
         let poison = try h.cartAdd("P1", sku: "MILK", qty: 1, ts: "2026-11-20T10:00:00Z")
@@ -176,7 +177,7 @@ struct DeadLetterTests {
         #expect(try h.redis.command("EXISTS", "dupwatch:attempts:dupwatch").int == 0, "a commit must clear the count")
     }
 
-    /// From the second resume without a commit the head entry is processed alone, so an entry
+    /// From the second attempt without a commit the head entry is processed alone, so an entry
     /// that crashes the worker cannot take a whole batch towards the dead-letter stream.
     @Test func aSecondResumeWithoutACommitProcessesTheHeadEntryAloneThenFullBatches() async throws {
         let h = try Harness()
@@ -191,6 +192,20 @@ struct DeadLetterTests {
         #expect(try h.xlen(Streams.deadLetter) == 0)
         let alerts = try h.alerts()
         #expect(alerts.count == 4, "each add a day after the last one is a duplicate: \(alerts)")
+        #expect(try h.redis.command("EXISTS", "dupwatch:attempts:dupwatch").int == 0)
+    }
+
+    /// Restarts with nothing to do are not attempts: only work that was started and never
+    /// committed counts towards --max-deliveries.
+    @Test func idleRestartsDoNotCountTowardsMaxDeliveries() async throws {
+        let h = try Harness()
+        for _ in 0..<4 { try await h.drain(["--max-deliveries", "2"]) }
+        #expect(try h.redis.command("EXISTS", "dupwatch:attempts:dupwatch").int == 0)
+        try h.cartAdd("R1", sku: "MILK", qty: 1, ts: "2026-11-20T10:00:00Z")
+        let result = try await h.drain(["--max-deliveries", "2"])
+        #expect(!result.stderr.contains("processed alone"), "\(result.stderr.suffix(400))")
+        #expect(try h.xlen(Streams.deadLetter) == 0)
+        #expect(try h.redis.command("HGET", "cart:{R1}", "MILK").optionalString?.hasPrefix("1|") == true)
         #expect(try h.redis.command("EXISTS", "dupwatch:attempts:dupwatch").int == 0)
     }
 }
