@@ -3,7 +3,7 @@
 # redis.conf (scripts/start-redis.sh; reused when already running) and runs the worker in the
 # foreground as the ACL user dupwatch (DUPWATCH_REDIS_URL from var/credentials.env).
 # Extra arguments go to `dupwatch worker`, e.g.: scripts/run.sh --log-level debug
-# Ctrl-C (SIGINT) or SIGTERM stops the worker cleanly: it finishes and acks its batch and
+# Ctrl-C (SIGINT) or SIGTERM stops the worker cleanly: it finishes and commits its batch and
 # hands the lease over. Redis keeps running; stop it with scripts/stop-redis.sh.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"

@@ -1,7 +1,8 @@
 public import DupWatchCore
 
-/// One entry as the worker received it: nil `entry` means the message was trimmed or deleted
-/// while it sat in the pending list.
+/// One entry as the worker received it. A nil `entry` (a reply entry without a field list, which
+/// Redis only sends for deleted entries of a pending list, and DupWatch keeps none) is passed
+/// over and counted as trimmed rather than trusted.
 public struct DeliveredEntry: Sendable {
     public var source: EventSource
     public var id: EntryID

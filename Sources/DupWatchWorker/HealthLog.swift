@@ -55,6 +55,6 @@ struct HealthLog {
         if case .down(let current) = state, current == condition { return }
         if downSince == nil { downSince = .now }
         state = .down(condition)
-        logger.warning("redis unavailable (\(error)); nothing is acked until it is back; retrying with backoff (first retry in \(retryInMs) ms, capped)")
+        logger.warning("redis unavailable (\(error)); nothing is committed until it is back; retrying with backoff (first retry in \(retryInMs) ms, capped)")
     }
 }

@@ -4,7 +4,7 @@ public import ServiceLifecycle
 
 /// Runs a `Worker` as a swift-service-lifecycle `Service`. The worker makes blocking hiredis
 /// calls, so it gets a thread of its own instead of a cooperative-pool thread; graceful
-/// shutdown sets the stop signal, and the worker finishes and acks its batch before returning.
+/// shutdown sets the stop signal, and the worker finishes and commits its batch before returning.
 public final class WorkerService: Service {
     private let config: WorkerConfig
     private let logger: Logger

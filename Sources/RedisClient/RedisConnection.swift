@@ -91,7 +91,7 @@ public final class RedisConnection {
     public var isBroken: Bool { brokenBy != nil }
 
     /// Changes the per-read/write socket timeout (0 or less: wait forever). Use a longer timeout
-    /// around blocking commands (XREADGROUP BLOCK, BLPOP) than the BLOCK time itself.
+    /// around blocking commands (XREAD BLOCK, BLPOP) than the BLOCK time itself.
     public func setCommandTimeout(ms: Int) {
         guard brokenBy == nil else { return }
         if redisSetTimeout(context, RedisConnection.timeval(ms: max(ms, 0))) != REDIS_OK {
