@@ -91,9 +91,10 @@ public final class Worker {
                     if config.drain { break }
                     continue
                 }
-                var parsed = batch.parsed
+                var parsed = (consume batch).parsed
                 markGiveUp(&parsed)
                 try process(parsed, on: connection)
+                prefetcher.recycle(parsed)
                 health.up()
                 backoff.reset()
             } catch let error as RedisError {
