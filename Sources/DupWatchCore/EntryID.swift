@@ -11,11 +11,16 @@ public struct EntryID: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// Parses `1700000000000-3`; nil for anything else. Runs once per delivered entry, so it
     /// walks the UTF-8 bytes instead of going through the generic integer parser.
     public init?(_ text: some StringProtocol) {
+        self.init(utf8: text.utf8)
+    }
+
+    /// From the bytes of an id as Redis sends it (`<ms>-<seq>`).
+    public init?(utf8: some Sequence<UInt8>) {
         var ms: UInt64 = 0
         var seq: UInt64 = 0
         var sawDash = false
         var digits = 0
-        for byte in text.utf8 {
+        for byte in utf8 {
             if byte == UInt8(ascii: "-") {
                 guard !sawDash, digits > 0 else { return nil }
                 sawDash = true

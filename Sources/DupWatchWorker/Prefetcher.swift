@@ -201,11 +201,9 @@ final class Prefetcher: @unchecked Sendable {
         var full: Set<EventSource> = []
         var readCount = 0
         if !sources.isEmpty {
-            for (stream, entries) in try connection.readStreams(command) {
-                guard let source = config.keys.source(ofStream: stream) else { continue }
-                let batch = entries.map { Self.delivered(source, $0) }
-                if let last = batch.last { cursor.didRead(source, upTo: last.id) }
-                read[source] = batch
+            for (source, entries) in try connection.send(command, decode: decodeXRead) {
+                if let last = entries.last { cursor.didRead(source, upTo: last.id) }
+                read[source] = entries
                 if entries.count >= count { full.insert(source) }
                 readCount += entries.count
             }
@@ -227,11 +225,50 @@ final class Prefetcher: @unchecked Sendable {
         return Batch(parsed: planner.parse(ready), idle: false, alone: headAlone)
     }
 
-    static func delivered(_ source: EventSource, _ entry: StreamEntry) -> DeliveredEntry {
-        let id = EntryID(entry.id) ?? EntryID(milliseconds: 0, sequence: 0)
-        let raw = entry.fields.map { fields in
-            RawEntry(source: source, id: id, fields: fields.map { RawEntry.Field(name: $0.name, value: $0.value) })
+    /// An XREAD reply straight into entries: `[[stream, [[id, [field, value, ...]], ...]], ...]`,
+    /// or nil when nothing arrived. Field names and values are copied once, as the bytes the
+    /// parser validates.
+    private func decodeXRead(_ reply: RedisReplyView) throws -> [(EventSource, [DeliveredEntry])] {
+        switch reply.kind {
+        case .null: return []
+        case .error: throw RedisError.server(reply.text, context: "XREAD")
+        case .array: break
+        default: throw Self.shapeError("an array of streams")
         }
-        return DeliveredEntry(source: source, id: id, entry: raw)
+        var result: [(EventSource, [DeliveredEntry])] = []
+        for index in 0..<reply.count {
+            let pair = reply[index]
+            guard pair.kind == .array, pair.count == 2, let source = config.keys.source(ofStream: pair[0].text) else {
+                throw Self.shapeError("[stream, entries]")
+            }
+            let list = pair[1]
+            var entries: [DeliveredEntry] = []
+            entries.reserveCapacity(list.count)
+            for position in 0..<list.count {
+                let item = list[position]
+                guard item.kind == .array, item.count == 2,
+                      let id = item[0].withBytes({ EntryID(utf8: $0) }) else { throw Self.shapeError("[id, fields]") }
+                let body = item[1]
+                guard body.kind == .array, body.count % 2 == 0 else {
+                    entries.append(DeliveredEntry(source: source, id: id, entry: nil))
+                    continue
+                }
+                var fields: [RawEntry.Field] = []
+                fields.reserveCapacity(body.count / 2)
+                var k = 0
+                while k < body.count {
+                    fields.append(RawEntry.Field(name: body[k].withBytes { Array($0) }, value: body[k + 1].withBytes { Array($0) }))
+                    k += 2
+                }
+                entries.append(DeliveredEntry(source: source, id: id, entry: RawEntry(source: source, id: id, fields: fields)))
+            }
+            result.append((source, entries))
+        }
+        return result
+    }
+
+    private static func shapeError(_ expected: String) -> RedisError {
+        RedisError(kind: .protocolViolation, message: "XREAD reply is not \(expected)",
+                   hint: "is this a Redis 5+ server? the stream reply shape is fixed")
     }
 }

@@ -74,6 +74,14 @@ public struct RedisReplyView {
 }
 
 extension RedisConnection {
+    /// Sends one command and hands its reply to `decode` as a view that is only valid during
+    /// that call.
+    public func send<T>(_ command: RedisCommand, decode: (RedisReplyView) throws -> T) throws -> T {
+        var result: T?
+        try sendAndInspect([command]) { _, reply in result = try decode(RedisReplyView(reply)) }
+        return result!
+    }
+
     /// Pipelines `commands` and hands each reply, in order, to `decode` as a view that is only
     /// valid during that call; nothing is copied unless `decode` copies it.
     public func pipeline(_ commands: [RedisCommand], decode: (Int, RedisReplyView) throws -> Void) throws {
