@@ -13,7 +13,8 @@ public struct DrainBenchmark {
         public var workerMicrosPerEvent: Double
         public var workerMaxRSSBytes: Int64
         public var memoryDeltaBytes: Int64
-        public var aofBytesPerEvent: Double
+        /// Nil when AOF is off or a rewrite ran during the drain (the file was replaced).
+        public var aofBytesPerEvent: Double?
         public var wallSeconds: Double
     }
 
@@ -38,7 +39,7 @@ public struct DrainBenchmark {
         var bar = ProgressBar("\(label): loading", total: entries.count)
         try Workload.push(entries, keys: keys, to: redis) { bar.update($0) }
         // Let a pending AOF rewrite settle so it is not billed to the drain.
-        try waitForAOFRewrite(redis)
+        try RedisInfo.waitForAOFRewrite(redis)
         let before = try RedisInfo.read(redis)
         FileHandle.standardError.write(Data("\(label): draining \(entries.count) entries...\n".utf8))
         let worker = WorkerProcess(arguments: workerCommand.map { $0.replacingOccurrences(of: "{url}", with: urlText) })
@@ -61,16 +62,8 @@ public struct DrainBenchmark {
             workerMicrosPerEvent: result.cpuSeconds * 1e6 / n,
             workerMaxRSSBytes: result.maxRSSBytes,
             memoryDeltaBytes: after.usedMemory - before.usedMemory,
-            aofBytesPerEvent: after.aofEnabled ? Double(after.aofSize - before.aofSize) / n : 0,
+            aofBytesPerEvent: after.aofEnabled && after.forks == before.forks ? Double(after.aofSize - before.aofSize) / n : nil,
             wallSeconds: result.wallSeconds)
-    }
-
-    private func waitForAOFRewrite(_ redis: RedisConnection) throws {
-        for _ in 0..<600 {
-            let text = try redis.command("INFO", "persistence").string
-            if !text.contains("aof_rewrite_in_progress:1") && !text.contains("aof_rewrite_scheduled:1") { return }
-            usleep(100_000)
-        }
     }
 }
 

@@ -1,4 +1,5 @@
 public import RedisClient
+import Foundation
 
 /// The few `INFO` figures the benchmark reads before and after a run.
 public struct RedisInfo: Sendable {
@@ -10,6 +11,9 @@ public struct RedisInfo: Sendable {
     /// Current AOF size in bytes; 0 when AOF is off.
     public var aofSize: Int64
     public var aofEnabled: Bool
+    /// Forks since the server started (`total_forks`): an AOF rewrite in between makes the AOF
+    /// size difference meaningless.
+    public var forks: Int64
 
     public static func read(_ connection: RedisConnection) throws -> RedisInfo {
         let text = try connection.command("INFO", "all").string
@@ -25,6 +29,17 @@ public struct RedisInfo: Sendable {
                 + double("used_cpu_user_children")) * 1e6,
             usedMemory: Int64(double("used_memory")),
             aofSize: Int64(double("aof_current_size")),
-            aofEnabled: values["aof_enabled"] == "1")
+            aofEnabled: values["aof_enabled"] == "1",
+            forks: Int64(double("total_forks")))
+    }
+
+    /// Waits until no AOF rewrite is running or scheduled, so that one a measurement triggered is
+    /// not billed to the next (up to 60 s).
+    public static func waitForAOFRewrite(_ redis: RedisConnection) throws {
+        for _ in 0..<600 {
+            let text = try redis.command("INFO", "persistence").string
+            if !text.contains("aof_rewrite_in_progress:1") && !text.contains("aof_rewrite_scheduled:1") { return }
+            usleep(100_000)
+        }
     }
 }

@@ -78,6 +78,8 @@ struct BenchCommand: ParsableCommand {
     private func measureLatency(urlText: String, me: String) throws -> LatencyBenchmark.Result {
         let redis = try RedisConnection(url: RedisURL(parsing: urlText), commandTimeoutMs: 60_000)
         _ = try redis.command("FLUSHALL")
+        // The drains' writes may have started an AOF rewrite: it is theirs, not the latency run's.
+        try RedisInfo.waitForAOFRewrite(redis)
         var config = WorkloadConfig()
         config.seed = seed &+ 1
         config.events = rate * latencySeconds
@@ -108,7 +110,7 @@ struct BenchCommand: ParsableCommand {
                 ("redis_us_per_event", f(median.redisMicrosPerEvent, 2)),
                 ("worker_us_per_event", f(median.workerMicrosPerEvent, 2)),
                 ("worker_peak_rss_mb", f(Double(median.workerMaxRSSBytes) / 1_048_576)),
-                ("aof_bytes_per_event", f(median.aofBytesPerEvent)),
+                ("aof_bytes_per_event", median.aofBytesPerEvent.map { f($0) } ?? "null"),
                 ("redis_memory_delta_per_customer", f(Double(median.memoryDeltaBytes) / Double(max(1, customers)))),
             ]
             if let bytesPerCustomer { fields.append(("bytes_per_customer", f(bytesPerCustomer, 0))) }
@@ -130,7 +132,7 @@ struct BenchCommand: ParsableCommand {
         table.add("worker CPU µs/event", f(median.workerMicrosPerEvent, 2))
         table.add("worker peak RSS", f(Double(median.workerMaxRSSBytes) / 1_048_576) + " MB")
         table.add("redis used_memory delta / customer", f(Double(median.memoryDeltaBytes) / Double(max(1, customers)), 0) + " B")
-        table.add("AOF growth / event", f(median.aofBytesPerEvent) + " B")
+        table.add("AOF growth / event", median.aofBytesPerEvent.map { f($0) + " B" } ?? "n/a (AOF off, or rewritten during the drain)")
         if let bytesPerCustomer { table.add("bytes / customer (cart 5 + 5 orders × 3)", f(bytesPerCustomer, 0) + " B") }
         if let latency {
             table.add("latency @ \(latency.offeredRate)/s: alerts measured", "\(latency.measured)")
