@@ -125,11 +125,7 @@ private struct PartialState {
 
     mutating func decodeCart(_ reply: RedisReplyView) {
         guard isHash(reply, what: "cart hash") else { return }
-        var index = 0
-        while index + 1 < reply.count {
-            let field = reply[index]
-            let value = reply[index + 1]
-            index += 2
+        for (field, value) in reply.pairs {
             if field.equals("_p") {
                 guard let p = value.withBytes(ASCIIDecimal.int64) else {
                     return fail("cart field _p is \(JSONText.quote(value.text)), not a time")
@@ -156,14 +152,12 @@ private struct PartialState {
     mutating func decodeEventIDs(_ reply: RedisReplyView) {
         guard isHash(reply, what: "event id hash") else { return }
         state.eventIDs = [:]
-        var index = 0
-        while index + 1 < reply.count {
-            let id = reply[index].text
-            guard let time = reply[index + 1].withBytes(ASCIIDecimal.int64) else {
-                return fail("event id \(JSONText.quote(id)) has time \(JSONText.quote(reply[index + 1].text))")
+        for (name, value) in reply.pairs {
+            let id = name.text
+            guard let time = value.withBytes(ASCIIDecimal.int64) else {
+                return fail("event id \(JSONText.quote(id)) has time \(JSONText.quote(value.text))")
             }
             state.eventIDs[id] = time
-            index += 2
         }
     }
 
@@ -176,11 +170,7 @@ private struct PartialState {
         var placedAt: Int64?
         var status: OrderStatus?
         var lines: [OrderLine]?
-        var index = 0
-        while index + 1 < reply.count {
-            let field = reply[index]
-            let value = reply[index + 1]
-            index += 2
+        for (field, value) in reply.pairs {
             if field.equals("ts") {
                 placedAt = value.withBytes(ASCIIDecimal.int64)
             } else if field.equals("status") {

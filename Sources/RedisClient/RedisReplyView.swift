@@ -38,6 +38,12 @@ public struct RedisReplyView {
         RedisReplyView(UnsafePointer(pointer.pointee.element![index]!))
     }
 
+    /// The elements of a flat `[name, value, name, value, ...]` array (HGETALL, XINFO) as pairs;
+    /// an odd last element is left out.
+    public var pairs: some Sequence<(name: RedisReplyView, value: RedisReplyView)> {
+        stride(from: 0, to: count - 1, by: 2).lazy.map { (self[$0], self[$0 + 1]) }
+    }
+
     /// The bytes of a string, status or error reply (empty for other kinds).
     public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         let r = pointer.pointee

@@ -40,7 +40,7 @@ struct ConnectionTests {
                 #expect(reply.kind == .array)
                 #expect(reply.count == 4)
                 var fields: [String: String] = [:]
-                for i in stride(from: 0, to: reply.count, by: 2) { fields[reply[i].text] = reply[i + 1].text }
+                for (name, value) in reply.pairs { fields[name.text] = value.text }
                 #expect(fields == ["ts": "1795168800000", "title": "Crème"])
                 #expect((0..<reply.count).contains { reply[$0].equals("ts") })
                 #expect(!(0..<reply.count).contains { reply[$0].equals("t") })
