@@ -110,16 +110,6 @@ public final class RedisConnection {
         return try readReply()
     }
 
-    /// Sends XREAD/XREADGROUP and decodes the reply straight from hiredis's reply tree into
-    /// stream entries: the hot path skips building a `RedisReply` tree it would throw away.
-    /// An error reply throws; no data (nil reply) gives an empty list.
-    public func readStreams(_ command: RedisCommand) throws -> [(stream: String, entries: [StreamEntry])] {
-        try checkUsable()
-        try validate(command)
-        try appendToOutput(command)
-        return try readReply { try StreamCommands.decodeXRead(raw: $0) }
-    }
-
     /// Sends one command and throws `RedisError(.server(code:))` for an error reply.
     /// `try conn.command("XGROUP", "CREATE", "events", "g", "$", "MKSTREAM")`
     @discardableResult
