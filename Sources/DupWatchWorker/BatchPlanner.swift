@@ -47,13 +47,11 @@ public struct BatchPlanner: Sendable {
     public let rules: DuplicateRules
     public let keys: KeySchema
     public let limits: StoreLimits
-    public let group: String
 
-    public init(rules: DuplicateRules, keys: KeySchema, limits: StoreLimits, group: String) {
+    public init(rules: DuplicateRules, keys: KeySchema, limits: StoreLimits) {
         self.rules = rules
         self.keys = keys
         self.limits = limits
-        self.group = group
     }
 
     /// Entries are processed in entry-id order across the three streams, which keeps each

@@ -50,7 +50,7 @@ public final class Worker {
         self.logger = logger
         self.stop = stop
         self.planner = BatchPlanner(rules: DuplicateRules(config: config.rules), keys: config.keys,
-                                    limits: config.limits, group: config.group)
+                                    limits: config.limits)
         self.loader = StateLoader(keys: config.keys, historyDepth: config.rules.historyDepth)
         self.lease = Lease(key: config.keys.lease(group: config.group), owner: config.consumer, ttlMs: config.leaseTTLMs)
         self.cache = StateCache(capacity: config.cacheCapacity)

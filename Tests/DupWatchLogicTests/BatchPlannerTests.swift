@@ -9,7 +9,6 @@ import RedisClient
 private let hour: Int64 = 3_600_000
 /// 2026-11-20T10:00:00Z
 private let t0: Int64 = 1_795_168_800_000
-private let group = "grp"
 private let keys = KeySchema()
 private let detectedAt: Int64 = t0 + 100 * hour
 
@@ -39,7 +38,7 @@ private func statusChange(_ customer: String, _ orderID: String, _ status: Strin
     delivered(.orderStatus, id, [("order_id", orderID), ("customer_id", customer), ("status", status)])
 }
 
-private let planner = BatchPlanner(rules: DuplicateRules(), keys: keys, limits: StoreLimits(), group: group)
+private let planner = BatchPlanner(rules: DuplicateRules(), keys: keys, limits: StoreLimits())
 
 private func run(_ entries: [DeliveredEntry], states: [String: LoadedState] = [:]) -> (ParsedBatch, BatchPlan) {
     let batch = planner.parse(entries)
