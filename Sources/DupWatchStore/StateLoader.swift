@@ -167,22 +167,14 @@ private struct PartialState {
             absentOrders.insert(orderID)
             return
         }
-        var placedAt: Int64?
-        var status: OrderStatus?
-        var lines: [OrderLine]?
+        var reader = StoredOrderFormat.FieldReader()
         for (field, value) in reply.pairs {
-            if field.equals("ts") {
-                placedAt = value.withBytes(ASCIIDecimal.int64)
-            } else if field.equals("status") {
-                status = OrderStatus(rawValue: value.text)
-            } else if field.equals("items") {
-                lines = value.withBytes(StoredOrderFormat.decodeItems(bytes:))
-            }
+            field.withBytes { name in value.withBytes { reader.read(field: name, value: $0) } }
         }
-        guard let placedAt, let status, let lines, !lines.isEmpty else {
+        guard let order = reader.order(id: orderID) else {
             return fail("order \(JSONText.quote(orderID)) hash is incomplete or malformed")
         }
-        orders[orderID] = StoredOrder(orderID: orderID, placedAt: placedAt, status: status, lines: lines)
+        orders[orderID] = order
     }
 
     func finish(customer: String, keys: KeySchema) -> LoadedState {

@@ -154,12 +154,43 @@ public enum StoredOrderFormat {
         return escaped ? nil : out
     }
 
+    /// Reads an order hash field by field, in whatever order the reply lists them: the one
+    /// decoder for both the worker's state loader (reply bytes in place) and the read commands.
+    public struct FieldReader {
+        private var placedAt: Int64?
+        private var status: OrderStatus?
+        private var lines: [OrderLine]?
+
+        public init() {}
+
+        /// Unknown fields are ignored.
+        public mutating func read(field: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+            if field.elementsEqual("ts".utf8) {
+                placedAt = ASCIIDecimal.int64(value)
+            } else if field.elementsEqual("status".utf8) {
+                status = OrderStatus(rawValue: String(decoding: value, as: UTF8.self))
+            } else if field.elementsEqual("items".utf8) {
+                lines = decodeItems(bytes: value)
+            }
+        }
+
+        /// Nil when the hash is not a complete order (corrupt state).
+        public func order(id orderID: String) -> StoredOrder? {
+            guard let placedAt, let status, let lines, !lines.isEmpty else { return nil }
+            return StoredOrder(orderID: orderID, placedAt: placedAt, status: status, lines: lines)
+        }
+    }
+
     /// Nil when the hash is not a complete order (corrupt state).
     public static func decode(orderID: String, _ fields: [String: String]) -> StoredOrder? {
-        guard let ts = fields["ts"].flatMap({ Int64($0) }),
-              let status = fields["status"].flatMap({ OrderStatus(rawValue: $0) }),
-              let lines = fields["items"].flatMap(decodeItems), !lines.isEmpty
-        else { return nil }
-        return StoredOrder(orderID: orderID, placedAt: ts, status: status, lines: lines)
+        var reader = FieldReader()
+        for (name, value) in fields {
+            var name = name
+            var value = value
+            name.withUTF8 { field in
+                value.withUTF8 { reader.read(field: UnsafeRawBufferPointer(field), value: UnsafeRawBufferPointer($0)) }
+            }
+        }
+        return reader.order(id: orderID)
     }
 }
