@@ -16,4 +16,7 @@ public struct DeliveredEntry: Sendable {
         self.entry = entry
         self.giveUp = giveUp
     }
+
+    /// The entry's identity across the three streams (and its place in processing order).
+    public var key: ProcessingKey { ProcessingKey(id, source) }
 }

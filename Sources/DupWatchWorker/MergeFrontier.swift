@@ -32,7 +32,7 @@ public struct MergeFrontier: Sendable {
         for source in EventSource.allCases {
             guard let entries = carried[source], !entries.isEmpty else { continue }
             if let frontier {
-                let split = entries.firstIndex { ProcessingKey($0.id, $0.source) > frontier } ?? entries.endIndex
+                let split = entries.firstIndex { $0.key > frontier } ?? entries.endIndex
                 ready += entries[..<split]
                 carried[source] = Array(entries[split...])
             } else {

@@ -34,8 +34,7 @@ extension Worker {
     func markGiveUp(_ batch: inout ParsedBatch) {
         guard giveUpHead, let head = batch.items.first?.delivered, head.entry != nil else { return }
         giveUpHead = false
-        let key = "\(head.source.rawValue)/\(head.id)"
-        let lastError = lastErrors[key] ?? "none recorded: the worker handling it stopped (killed or crashed) before committing"
+        let lastError = lastErrors[head.key] ?? "none recorded: the worker handling it stopped (killed or crashed) before committing"
         batch.items[0].delivered.giveUp = (Int64(resumeAttempts), lastError)
     }
 }

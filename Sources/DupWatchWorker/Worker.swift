@@ -30,7 +30,7 @@ public final class Worker {
     private var ownsLease = false
     private var needsResume = true
     private var standbyLogged = false
-    var lastErrors: [String: String] = [:]
+    var lastErrors: [ProcessingKey: String] = [:]
     /// Reads, decodes and validates the next batches on its own thread while this one works.
     let prefetcher: Prefetcher
     var cursor = GroupCursor()
@@ -243,7 +243,7 @@ public final class Worker {
             logger.warning("dead-lettered entry \(id): \(reason)")
         }
         if !lastErrors.isEmpty {
-            for item in parsed.items { lastErrors["\(item.delivered.source.rawValue)/\(item.delivered.id)"] = nil }
+            for item in parsed.items { lastErrors[item.delivered.key] = nil }
         }
 
         stats.batches += 1
@@ -266,7 +266,7 @@ public final class Worker {
     }
 
     private func recordFailure(_ parsed: ParsedBatch, _ message: String) {
-        for item in parsed.items { lastErrors["\(item.delivered.source.rawValue)/\(item.delivered.id)"] = message }
+        for item in parsed.items { lastErrors[item.delivered.key] = message }
     }
 
     func sleep(ms: Int) {
