@@ -8,10 +8,12 @@ import RedisClient
 /// read ahead is simply dropped when the worker resumes from the committed position.
 ///
 /// With a backlog (the last read returned a full COUNT) the reader keeps up to `depth` batches
-/// queued. Caught up, it reads only when the worker asks for a batch, so that a live stream
-/// is taken in the batches that accumulated while the worker was busy rather than in eager
-/// slivers. Each `restart` starts a new generation: what the reader produced for an older one
-/// is discarded.
+/// queued. Caught up, it keeps one blocking read outstanding whenever nothing is queued, so
+/// that entries arriving while the worker commits are already read and validated when it asks
+/// (`next` merges whatever piled up): waiting for the worker to ask first put an XREAD round
+/// trip and two thread wake-ups on every alert's path (p50 1.31 -> 1.08 ms, p99 3.58 -> 2.88 ms
+/// at 20,000 events/s, medians of 7 interleaved runs). Each `restart` starts a new generation:
+/// what the reader produced for an older one is discarded.
 final class Prefetcher: @unchecked Sendable {
     struct Batch {
         var parsed: ParsedBatch
@@ -35,8 +37,6 @@ final class Prefetcher: @unchecked Sendable {
     private var generation = 0
     private var pendingStart: (positions: [EventSource: GroupCursor.Position], headAlone: Bool)?
     private var stopped = false
-    /// The worker is waiting in `next`.
-    private var demand = false
     /// Batches the worker is done with, freed on the reader thread (see `recycle`).
     private var done: [ParsedBatch] = []
 
@@ -95,12 +95,9 @@ final class Prefetcher: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         let deadline = Date().addingTimeInterval(Double(timeoutMs) / 1000)
-        demand = true
-        condition.broadcast()
         while queue.isEmpty, !stopped {
             if !condition.wait(until: deadline) { break }
         }
-        demand = false
         guard !queue.isEmpty else { return nil }
         defer { condition.broadcast() }
         switch queue.removeFirst() {
@@ -128,7 +125,7 @@ final class Prefetcher: @unchecked Sendable {
         while true {
             condition.lock()
             while !stopped, pendingStart == nil,
-                  current != generation || queue.count >= depth || (caughtUp && !(demand && queue.isEmpty)) {
+                  current != generation || queue.count >= depth || (caughtUp && !queue.isEmpty) {
                 condition.wait()
             }
             if stopped {
