@@ -254,7 +254,7 @@ final class Prefetcher: @unchecked Sendable {
                 fields.reserveCapacity(body.count / 2)
                 var k = 0
                 while k < body.count {
-                    fields.append(RawEntry.Field(name: body[k].withBytes { Array($0) }, value: body[k + 1].withBytes { Array($0) }))
+                    fields.append(RawEntry.Field(name: body[k].withBytes(RawEntry.Field.name), value: body[k + 1].withBytes { Array($0) }))
                     k += 2
                 }
                 entries.append(DeliveredEntry(source: source, id: id, entry: RawEntry(source: source, id: id, fields: fields)))

@@ -125,6 +125,26 @@ struct ParserEntryTests {
         #expect(cartEvent(type)?.action == .clear)
     }
 
+    @Test("field names read from a reply keep their exact bytes, whether shared or not",
+          arguments: ["type", "customer_id", "sku", "qty", "ts", "title", "event_id", "order_id", "items", "status",
+                      "Type", "type ", "sk", "customer_ID", "price", ""])
+    func fieldNameFromReplyBytes(name: String) {
+        let bytes = Array(name.utf8)
+        let read = bytes.withUnsafeBytes { RawEntry.Field.name($0) }
+        #expect(read == bytes)
+        // A shared contract name classifies like the bytes it came from.
+        #expect(FieldKey.classify(read) == FieldKey.classify(bytes))
+    }
+
+    @Test("an entry built from shared field names parses like one built from fresh arrays", arguments: allBases)
+    func sharedNamesParseAlike(base: RawEntry) {
+        var shared = base
+        shared.fields = base.fields.map { field in
+            RawEntry.Field(name: field.name.withUnsafeBytes { RawEntry.Field.name($0) }, value: field.value)
+        }
+        #expect(parsed(shared) == parsed(base))
+    }
+
     @Test("the Rejection reason is code: message")
     func reasonFormat() throws {
         let r = try #require(rejection(baseAdd.setting("qty", "abc")))
