@@ -4,7 +4,7 @@
 # ../shared/peers on the same seeded input, then one summary line.
 #   scripts/bench.sh [--events N] [--peer-events N] [--seed S] [--runs R] [--plot FILE.svg]
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 EVENTS=1000000; PEER_EVENTS=50000; SEED=42; RUNS=3; PLOT=var/bench.svg; EXTRA=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -17,12 +17,8 @@ swift build -c release >&2
 BIN=.build/release/dupwatch
 PEER=../shared/peers/py_worker.py
 
-TMP=$(mktemp -d); PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-redis-server redis.conf --port "$PORT" --dir "$TMP" --daemonize yes --pidfile "$TMP/redis.pid" --aclfile "" \
-  --logfile "$TMP/redis.log" >/dev/null
-trap 'kill "$(cat "$TMP/redis.pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$TMP"' EXIT
-for _ in $(seq 50); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
-URL="redis://127.0.0.1:$PORT"
+start_throwaway_redis
+PORT=$THROWAWAY_PORT; URL=$THROWAWAY_URL
 mkdir -p var
 echo "bench: redis-server $(redis-server --version | awk '{print $3}') on port $PORT, AOF $(redis-cli -p "$PORT" config get appendfsync | tail -1)" >&2
 

@@ -68,3 +68,20 @@ rcli() {
     esac
     REDISCLI_AUTH="$password" redis-cli -h 127.0.0.1 -p "$REDIS_PORT" --user "$user" "$@"
 }
+
+# A throwaway redis-server from the project's redis.conf (AOF everysec) on a free port, in its
+# own temp dir, killed and removed when the calling script exits. Extra arguments override
+# redis.conf (e.g. --maxmemory 16gb). Sets THROWAWAY_PORT and THROWAWAY_URL.
+start_throwaway_redis() {
+    local dir port
+    dir=$(mktemp -d)
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    redis-server "$ROOT/redis.conf" --port "$port" --dir "$dir" --daemonize yes --pidfile "$dir/redis.pid" \
+        --aclfile "" --logfile "$dir/redis.log" "$@" >/dev/null ||
+        die "could not start redis-server on port $port (see $dir/redis.log); is redis-server installed? scripts/install-deps.sh installs it"
+    # shellcheck disable=SC2064 # expand now: the trap must remove this run's dir
+    trap "kill \"\$(cat '$dir/redis.pid' 2>/dev/null)\" 2>/dev/null || true; rm -rf '$dir'" EXIT
+    for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    THROWAWAY_PORT=$port
+    THROWAWAY_URL="redis://127.0.0.1:$port"
+}
