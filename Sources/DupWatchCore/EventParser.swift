@@ -271,25 +271,25 @@ enum FieldKey: Int, CaseIterable {
 
     @inline(__always)
     static func classify(_ p: UnsafeBufferPointer<UInt8>) -> FieldKey? {
-            switch p.count {
-            case 2: return FieldValidation.equals(p, "ts") ? .ts : nil
-            case 3:
-                if FieldValidation.equals(p, "sku") { return .sku }
-                if FieldValidation.equals(p, "qty") { return .qty }
-                return nil
-            case 4: return FieldValidation.equals(p, "type") ? .type : nil
-            case 5:
-                if FieldValidation.equals(p, "title") { return .title }
-                if FieldValidation.equals(p, "items") { return .items }
-                return nil
-            case 6: return FieldValidation.equals(p, "status") ? .status : nil
-            case 8:
-                if FieldValidation.equals(p, "order_id") { return .orderID }
-                if FieldValidation.equals(p, "event_id") { return .eventID }
-                return nil
-            case 11: return FieldValidation.equals(p, "customer_id") ? .customerID : nil
-            default: return nil
-            }
+        switch p.count {
+        case 2: return FieldValidation.equals(p, "ts") ? .ts : nil
+        case 3:
+            if FieldValidation.equals(p, "sku") { return .sku }
+            if FieldValidation.equals(p, "qty") { return .qty }
+            return nil
+        case 4: return FieldValidation.equals(p, "type") ? .type : nil
+        case 5:
+            if FieldValidation.equals(p, "title") { return .title }
+            if FieldValidation.equals(p, "items") { return .items }
+            return nil
+        case 6: return FieldValidation.equals(p, "status") ? .status : nil
+        case 8:
+            if FieldValidation.equals(p, "order_id") { return .orderID }
+            if FieldValidation.equals(p, "event_id") { return .eventID }
+            return nil
+        case 11: return FieldValidation.equals(p, "customer_id") ? .customerID : nil
+        default: return nil
+        }
     }
 
     /// The contract's field names as byte arrays, by `rawValue`.
