@@ -13,8 +13,11 @@ public struct RedisCommand: Sendable {
     public private(set) var argumentCount: Int
 
     init(reservingCapacity capacity: Int) {
-        storage = [UInt8](repeating: 0, count: RedisCommand.headerReserve)
+        // Reserve first, then fill: the other way round allocates the buffer twice, and a
+        // batch builds thousands of commands.
+        storage = []
         storage.reserveCapacity(RedisCommand.headerReserve + capacity)
+        storage.append(contentsOf: repeatElement(0, count: RedisCommand.headerReserve))
         headerStart = RedisCommand.headerReserve
         argumentCount = 0
         writeHeader()
