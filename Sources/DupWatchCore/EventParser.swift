@@ -131,9 +131,10 @@ public enum EventParser {
         var index: [String: Int]? = nil
 
         for (k, element) in elements.enumerated() {
-            let label = "items line \(k + 1)"
+            // Named only in messages: building the text per line cost an allocation or two.
+            func label() -> String { "items line \(k + 1)" }
             guard case .object(let members) = element else {
-                throw Rejection(code, "\(label) is not an object")
+                throw Rejection(code, "\(label()) is not an object")
             }
             var skuValue: JSONValue? = nil
             var qtyValue: JSONValue? = nil
@@ -143,7 +144,7 @@ public enum EventParser {
                 switch member.key {
                 case "sku", "qty", "title":
                     if isDuplicate {
-                        throw Rejection(code, "\(label) has more than one \(JSONText.quote(member.key)) key")
+                        throw Rejection(code, "\(label()) has more than one \(JSONText.quote(member.key)) key")
                     }
                     if member.key == "sku" { skuValue = member.value }
                     else if member.key == "qty" { qtyValue = member.value }
@@ -153,18 +154,18 @@ public enum EventParser {
                 }
             }
 
-            guard let skuValue else { throw Rejection(code, "\(label) has no sku") }
+            guard let skuValue else { throw Rejection(code, "\(label()) has no sku") }
             guard case .string(let skuText) = skuValue else {
-                throw Rejection(code, "\(label) sku \(skuValue.summary) is not a string")
+                throw Rejection(code, "\(label()) sku \(skuValue.summary) is not a string")
             }
-            let sku = try FieldValidation.identifier(Array(skuText.utf8), field: "\(label) sku", code: code, allowBraces: true)
+            let sku = try FieldValidation.identifier(Array(skuText.utf8), field: "\(label()) sku", code: code, allowBraces: true)
 
-            guard let qtyValue else { throw Rejection(code, "\(label) has no qty") }
+            guard let qtyValue else { throw Rejection(code, "\(label()) has no qty") }
             guard case .number(let number) = qtyValue, number.isInteger else {
-                throw Rejection(code, "\(label) qty \(qtyValue.summary) is not an integer")
+                throw Rejection(code, "\(label()) qty \(qtyValue.summary) is not an integer")
             }
             guard let q = number.integerValue, q >= 1, q <= Int64(FieldValidation.maxQuantity) else {
-                throw Rejection(code, "\(label) qty \(qtyValue.summary) is out of range 1-\(FieldValidation.maxQuantity)")
+                throw Rejection(code, "\(label()) qty \(qtyValue.summary) is out of range 1-\(FieldValidation.maxQuantity)")
             }
             let quantity = Int(q)
 
@@ -173,9 +174,9 @@ public enum EventParser {
             case nil, .null?:
                 break
             case .string(let t)?:
-                title = try FieldValidation.title(Array(t.utf8), field: "\(label) title", code: code)
+                title = try FieldValidation.title(Array(t.utf8), field: "\(label()) title", code: code)
             case let other?:
-                throw Rejection(code, "\(label) title \(other.summary) is not a string")
+                throw Rejection(code, "\(label()) title \(other.summary) is not a string")
             }
 
             let existing: Int?
@@ -230,10 +231,13 @@ public enum EventParser {
         return time
     }
 
-    /// `<ms>-<seq>` without going through string interpolation.
+    /// `<ms>-<seq>` without going through string interpolation. Written on the stack and then
+    /// copied, so that an id of up to 15 bytes (a 13-digit time and a 1-digit sequence) becomes a
+    /// small string with no heap allocation; `String(unsafeUninitializedCapacity: 41)` always
+    /// allocated.
     static func entryIDText(_ id: EntryID) -> String {
         // Two UInt64 (at most 20 digits each) and a dash.
-        String(unsafeUninitializedCapacity: 41) { buffer in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 41) { buffer in
             var n = 0
             func put(_ v: UInt64) {
                 var count = 0
@@ -252,7 +256,7 @@ public enum EventParser {
             buffer[n] = 0x2D
             n += 1
             put(id.sequence)
-            return n
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[..<n]), as: UTF8.self)
         }
     }
 }

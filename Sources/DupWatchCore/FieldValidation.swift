@@ -19,17 +19,20 @@ public enum FieldValidation {
         try identifier(bytes, field: field, code: "bad_" + field, allowBraces: allowBraces)
     }
 
-    static func identifier(_ bytes: [UInt8], field: String, code: String, allowBraces: Bool) throws(Rejection) -> String {
-        if bytes.isEmpty { throw Rejection(code, "\(field) is empty") }
+    /// `field` names the value in messages; built only when one is thrown (items lines name
+    /// theirs per line).
+    static func identifier(_ bytes: [UInt8], field: @autoclosure () -> String, code: String,
+                           allowBraces: Bool) throws(Rejection) -> String {
+        if bytes.isEmpty { throw Rejection(code, "\(field()) is empty") }
         if bytes.count > maxIDBytes {
-            throw Rejection(code, "\(field) is \(bytes.count) bytes; ids are 1-\(maxIDBytes) bytes")
+            throw Rejection(code, "\(field()) is \(bytes.count) bytes; ids are 1-\(maxIDBytes) bytes")
         }
         let scan = UTF8Scan(bytes)
-        if !scan.valid { throw Rejection(code, "\(field) is not valid UTF-8") }
+        if !scan.valid { throw Rejection(code, "\(field()) is not valid UTF-8") }
         if scan.hasControl {
-            throw Rejection(code, "\(field) \(quoted(bytes)) contains a control character")
+            throw Rejection(code, "\(field()) \(quoted(bytes)) contains a control character")
         }
-        if !allowBraces && scan.hasBrace { throw Rejection(code, "\(field) must not contain { or }") }
+        if !allowBraces && scan.hasBrace { throw Rejection(code, "\(field()) must not contain { or }") }
         return String(decoding: bytes, as: UTF8.self)
     }
 
@@ -64,12 +67,12 @@ public enum FieldValidation {
         try title(bytes, field: field, code: "bad_" + field)
     }
 
-    static func title(_ bytes: [UInt8], field: String, code: String) throws(Rejection) -> String? {
+    static func title(_ bytes: [UInt8], field: @autoclosure () -> String, code: String) throws(Rejection) -> String? {
         if bytes.isEmpty { return nil }
         if bytes.count > maxTitleBytes {
-            throw Rejection(code, "\(field) is \(bytes.count) bytes; at most \(maxTitleBytes) are allowed")
+            throw Rejection(code, "\(field()) is \(bytes.count) bytes; at most \(maxTitleBytes) are allowed")
         }
-        if !UTF8Scan(bytes).valid { throw Rejection(code, "\(field) is not valid UTF-8") }
+        if !UTF8Scan(bytes).valid { throw Rejection(code, "\(field()) is not valid UTF-8") }
         return String(decoding: bytes, as: UTF8.self)
     }
 

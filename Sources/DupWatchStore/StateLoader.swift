@@ -195,19 +195,19 @@ private struct PartialState {
     }
 
     /// A hash read with HGETALL: an array of name-value pairs.
-    private mutating func isHash(_ reply: RedisReplyView, what: String) -> Bool {
+    private mutating func isHash(_ reply: RedisReplyView, what: @autoclosure () -> String) -> Bool {
         switch reply.kind {
         case .array:
             guard reply.count % 2 == 0 else {
-                fail("\(what): unexpected reply")
+                fail("\(what()): unexpected reply")
                 return false
             }
             return true
         case .error:
-            fail("\(what): \(reply.text)")
+            fail("\(what()): \(reply.text)")
             return false
         default:
-            fail("\(what): unexpected reply")
+            fail("\(what()): unexpected reply")
             return false
         }
     }

@@ -40,8 +40,19 @@ public struct RedisReplyView {
 
     /// The elements of a flat `[name, value, name, value, ...]` array (HGETALL, XINFO) as pairs;
     /// an odd last element is left out.
-    public var pairs: some Sequence<(name: RedisReplyView, value: RedisReplyView)> {
-        stride(from: 0, to: count - 1, by: 2).lazy.map { (self[$0], self[$0 + 1]) }
+    public var pairs: Pairs { Pairs(reply: self) }
+
+    /// A concrete sequence, not a lazy map: the map's closure context was two heap
+    /// allocations per hash read, thousands per batch.
+    public struct Pairs: Sequence, IteratorProtocol {
+        let reply: RedisReplyView
+        var index = 0
+
+        public mutating func next() -> (name: RedisReplyView, value: RedisReplyView)? {
+            guard index + 1 < reply.count else { return nil }
+            defer { index += 2 }
+            return (reply[index], reply[index + 1])
+        }
     }
 
     /// The bytes of a string, status or error reply (empty for other kinds).
