@@ -16,7 +16,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Customers in the workload.") var customers: Int = 100_000
     @Option(help: "SKUs in the catalogue (Zipf-like popularity).") var skus: Int = 20_000
     @Option(help: "Workload seed.") var seed: UInt64 = 42
-    @Option(help: "Drain runs; the median is reported.") var runs: Int = 3
+    @Option(help: "Drain runs and latency runs; the median is reported (for latency, the run with the median p99).")
+    var runs: Int = 3
     @Option(help: "Replay the Online Retail CSV (.csv.gz) instead of the synthetic workload.") var replay: String?
     @Option(help: "Offered rate for the latency measurement (events/s); 0 skips it.") var rate: Int = 20_000
     @Option(help: "Seconds the latency producer offers its rate.") var latencySeconds: Int = 10
@@ -63,16 +64,20 @@ struct BenchCommand: ParsableCommand {
             bytesPerCustomer = Double(memory.memoryDeltaBytes) / Double(memoryCustomers)
         }
 
-        var latency: LatencyBenchmark.Result?
+        // One latency run is at the mercy of whatever else the two cores do for those seconds;
+        // like the drain, it is repeated and the median run (by p99) is reported whole.
+        var latencyRuns: [LatencyBenchmark.Result] = []
         if rate > 0, worker == nil {
-            latency = try measureLatency(urlText: urlText, me: me)
+            for _ in 1...max(1, runs) { latencyRuns.append(try measureLatency(urlText: urlText, me: me)) }
         }
+        let latency = latencyRuns.sorted { $0.p99Micros < $1.p99Micros }.dropFirst(latencyRuns.count / 2).first
         if let plot, let latency {
             let svg = SVGPlot.render(latenciesMicros: latency.latencies, lag: latency.lag,
                                      title: "\(label): \(latency.offeredRate) events/s offered for \(latencySeconds) s")
             try svg.write(toFile: plot, atomically: true, encoding: .utf8)
         }
-        report(results: results, median: median, bytesPerCustomer: bytesPerCustomer, latency: latency)
+        report(results: results, median: median, bytesPerCustomer: bytesPerCustomer, latency: latency,
+               latencyRuns: latencyRuns)
     }
 
     private func measureLatency(urlText: String, me: String) throws -> LatencyBenchmark.Result {
@@ -98,7 +103,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     private func report(results: [DrainBenchmark.Run], median: DrainBenchmark.Run, bytesPerCustomer: Double?,
-                        latency: LatencyBenchmark.Result?) {
+                        latency: LatencyBenchmark.Result?, latencyRuns: [LatencyBenchmark.Result]) {
         func f(_ v: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", v) }
         let ms = { (us: UInt64) in f(Double(us) / 1000, 2) }
         if json {
@@ -118,7 +123,8 @@ struct BenchCommand: ParsableCommand {
                 fields += [("latency_rate", "\(latency.offeredRate)"), ("latency_alerts", "\(latency.measured)"),
                            ("p50_ms", ms(latency.p50Micros)), ("p99_ms", ms(latency.p99Micros)),
                            ("p999_ms", ms(latency.p999Micros)), ("max_ms", ms(latency.maxMicros)),
-                           ("max_backlog", "\(latency.lag.map(\.1).max() ?? 0)")]
+                           ("max_backlog", "\(latency.lag.map(\.1).max() ?? 0)"),
+                           ("p99_ms_runs", "[" + latencyRuns.map { ms($0.p99Micros) }.joined(separator: ",") + "]")]
             }
             print("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")
             return
@@ -136,7 +142,8 @@ struct BenchCommand: ParsableCommand {
         if let bytesPerCustomer { table.add("bytes / customer (cart 5 + 5 orders × 3)", f(bytesPerCustomer, 0) + " B") }
         if let latency {
             table.add("latency @ \(latency.offeredRate)/s: alerts measured", "\(latency.measured)")
-            table.add("latency p50 / p99 / p99.9 / max", "\(ms(latency.p50Micros)) / \(ms(latency.p99Micros)) / \(ms(latency.p999Micros)) / \(ms(latency.maxMicros)) ms")
+            table.add("latency p50 / p99 / p99.9 / max (median run)", "\(ms(latency.p50Micros)) / \(ms(latency.p99Micros)) / \(ms(latency.p999Micros)) / \(ms(latency.maxMicros)) ms")
+            table.add("latency p99 of each run", latencyRuns.map { ms($0.p99Micros) }.joined(separator: ", ") + " ms")
             table.add("max backlog (lag + pending)", "\(latency.lag.map(\.1).max() ?? 0)")
         }
         print(table.rendered)
