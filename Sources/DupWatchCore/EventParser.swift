@@ -70,7 +70,7 @@ public enum EventParser {
             eventID = try FieldValidation.identifier(e, field: "event_id", code: "bad_event_id", allowBraces: true)
             explicit = true
         } else {
-            eventID = entryIDText(entry.id)
+            eventID = entry.id.description
             explicit = false
         }
 
@@ -229,35 +229,6 @@ public enum EventParser {
             throw Rejection("bad_ts", "ts \(FieldValidation.quoted(ts)) is not epoch milliseconds or ISO-8601 with a zone")
         }
         return time
-    }
-
-    /// `<ms>-<seq>` without going through string interpolation. Written on the stack and then
-    /// copied, so that an id of up to 15 bytes (a 13-digit time and a 1-digit sequence) becomes a
-    /// small string with no heap allocation; `String(unsafeUninitializedCapacity: 41)` always
-    /// allocated.
-    static func entryIDText(_ id: EntryID) -> String {
-        // Two UInt64 (at most 20 digits each) and a dash.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 41) { buffer in
-            var n = 0
-            func put(_ v: UInt64) {
-                var count = 0
-                var x = v
-                repeat { count += 1; x /= 10 } while x > 0
-                var pos = n + count - 1
-                x = v
-                repeat {
-                    buffer[pos] = UInt8(truncatingIfNeeded: 0x30 + x % 10)
-                    x /= 10
-                    pos -= 1
-                } while x > 0
-                n += count
-            }
-            put(id.milliseconds)
-            buffer[n] = 0x2D
-            n += 1
-            put(id.sequence)
-            return String(decoding: UnsafeBufferPointer(rebasing: buffer[..<n]), as: UTF8.self)
-        }
     }
 }
 

@@ -173,8 +173,8 @@ struct ParserCartTests {
         let id = EntryID(milliseconds: UInt64.max, sequence: 0)
         let c = try #require(cartEvent(RawEntry(source: .cart, id: id, fields: baseAdd.fields)))
         #expect(c.eventID == "18446744073709551615-0")
-        #expect(EventParser.entryIDText(EntryID(milliseconds: 0, sequence: UInt64.max)) == "0-18446744073709551615")
-        #expect(EventParser.entryIDText(EntryID(milliseconds: 5, sequence: 10)) == "5-10")
+        #expect(EntryID(milliseconds: 0, sequence: UInt64.max).description == "0-18446744073709551615")
+        #expect(EntryID(milliseconds: 5, sequence: 10).description == "5-10")
     }
 
     @Test("an add with every optional field keeps them")
