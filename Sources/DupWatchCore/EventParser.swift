@@ -31,13 +31,13 @@ public enum EventParser {
 
     private static func parseCart(_ entry: RawEntry, _ s: Slots) throws(Rejection) -> CartEvent {
         let fields = entry.fields
-        guard let typeBytes = s.value(.type, fields) else { throw missing("type") }
+        guard let typeBytes = s.value(.type, fields) else { throw missing(.type) }
         let type = try FieldValidation.cartType(typeBytes)
-        let customerID = try requiredID(.customerID, "customer_id", fields, s, allowBraces: false)
+        let customerID = try requiredID(.customerID, fields, s, allowBraces: false)
 
         var sku: String? = nil
         if type != .clear {
-            sku = try requiredID(.sku, "sku", fields, s, allowBraces: true)
+            sku = try requiredID(.sku, fields, s, allowBraces: true)
         }
 
         let action: CartAction
@@ -49,7 +49,7 @@ public enum EventParser {
                 action = .add(quantity: 1)
             }
         case .change:
-            guard let q = s.value(.qty, fields) else { throw missing("qty") }
+            guard let q = s.value(.qty, fields) else { throw missing(.qty) }
             action = .change(quantity: try FieldValidation.quantity(q, in: 0...FieldValidation.maxQuantity))
         case .remove:
             action = .remove
@@ -80,9 +80,9 @@ public enum EventParser {
 
     private static func parseOrderPlaced(_ entry: RawEntry, _ s: Slots) throws(Rejection) -> OrderPlaced {
         let fields = entry.fields
-        let customerID = try requiredID(.customerID, "customer_id", fields, s, allowBraces: false)
-        let orderID = try requiredID(.orderID, "order_id", fields, s, allowBraces: true)
-        guard let itemBytes = s.value(.items, fields) else { throw missing("items") }
+        let customerID = try requiredID(.customerID, fields, s, allowBraces: false)
+        let orderID = try requiredID(.orderID, fields, s, allowBraces: true)
+        guard let itemBytes = s.value(.items, fields) else { throw missing(.items) }
         let lines = try parseItems(itemBytes)
         var status = OrderStatus.processing
         if let st = s.value(.status, fields) {
@@ -94,9 +94,9 @@ public enum EventParser {
 
     private static func parseOrderStatus(_ entry: RawEntry, _ s: Slots) throws(Rejection) -> StatusUpdate {
         let fields = entry.fields
-        let customerID = try requiredID(.customerID, "customer_id", fields, s, allowBraces: false)
-        let orderID = try requiredID(.orderID, "order_id", fields, s, allowBraces: true)
-        guard let st = s.value(.status, fields) else { throw missing("status") }
+        let customerID = try requiredID(.customerID, fields, s, allowBraces: false)
+        let orderID = try requiredID(.orderID, fields, s, allowBraces: true)
+        guard let st = s.value(.status, fields) else { throw missing(.status) }
         let status = try FieldValidation.status(st)
         let time = try eventTime(entry, s)
         return StatusUpdate(orderID: orderID, customerID: customerID, status: status, time: time)
@@ -209,14 +209,14 @@ public enum EventParser {
 
     // MARK: - Shared pieces
 
-    private static func missing(_ field: String) -> Rejection {
-        Rejection("missing_" + field, "\(field) is missing")
+    private static func missing(_ key: FieldKey) -> Rejection {
+        Rejection("missing_" + key.name, "\(key.name) is missing")
     }
 
-    private static func requiredID(_ key: FieldKey, _ name: String, _ fields: [RawEntry.Field], _ s: Slots,
+    private static func requiredID(_ key: FieldKey, _ fields: [RawEntry.Field], _ s: Slots,
                                    allowBraces: Bool) throws(Rejection) -> String {
-        guard let bytes = s.value(key, fields) else { throw missing(name) }
-        return try FieldValidation.identifier(bytes, field: name, code: "bad_" + name, allowBraces: allowBraces)
+        guard let bytes = s.value(key, fields) else { throw missing(key) }
+        return try FieldValidation.identifier(bytes, field: key.name, code: "bad_" + key.name, allowBraces: allowBraces)
     }
 
     /// `ts` when present (validated), else the millisecond part of the stream entry id.
@@ -267,9 +267,24 @@ enum FieldKey: Int, CaseIterable {
         }
     }
 
-    /// The contract's field names as byte arrays, by `rawValue`.
-    static let names: [[UInt8]] = ["type", "customer_id", "sku", "qty", "ts", "title", "event_id", "order_id",
-                                   "items", "status"].map { Array($0.utf8) }
+    /// The field's name in the contract (and in `missing_<name>` / `bad_<name>` codes).
+    var name: String {
+        switch self {
+        case .type: "type"
+        case .customerID: "customer_id"
+        case .sku: "sku"
+        case .qty: "qty"
+        case .ts: "ts"
+        case .title: "title"
+        case .eventID: "event_id"
+        case .orderID: "order_id"
+        case .items: "items"
+        case .status: "status"
+        }
+    }
+
+    /// The names as byte arrays, by `rawValue`, shared by every entry that uses them.
+    static let names: [[UInt8]] = allCases.map { Array($0.name.utf8) }
 }
 
 extension RawEntry.Field {

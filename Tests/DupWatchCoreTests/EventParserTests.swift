@@ -136,6 +136,12 @@ struct ParserEntryTests {
         #expect(FieldKey.classify(read) == FieldKey.classify(bytes))
     }
 
+    @Test("every contract field's name classifies as that field", arguments: FieldKey.allCases)
+    func fieldNameClassifiesAsItsKey(key: FieldKey) {
+        #expect(FieldKey.classify(Array(key.name.utf8)) == key)
+        #expect(FieldKey.names[key.rawValue] == Array(key.name.utf8))
+    }
+
     @Test("an entry built from shared field names parses like one built from fresh arrays", arguments: allBases)
     func sharedNamesParseAlike(base: RawEntry) {
         var shared = base
