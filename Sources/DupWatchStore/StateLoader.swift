@@ -39,14 +39,44 @@ public struct StateLoader: Sendable {
                      cached: [String: CustomerState], after leading: [RedisCommand],
                      from connection: RedisConnection) throws -> (states: [String: LoadedState], leadingReplies: [RedisReply]) {
         guard !customers.isEmpty || !leading.isEmpty else { return ([:], []) }
-        // Replies are decoded in place (RedisReplyView): a batch reads thousands of hash fields,
-        // and a RedisReply tree of byte arrays per field cost more than the decoding itself.
-        enum Slot { case leading, cart, recentIDs, eventIDs, order(String) }
-        var commands: [RedisCommand] = leading
-        var slots: [(customer: Int, slot: Slot)] = leading.map { _ in (-1, .leading) }
+        var read = StateRead(loader: self, customers: customers, namedOrders: namedOrders, eventIDsOf: eventIDsOf,
+                             cached: cached, after: leading)
+        if !read.commands.isEmpty {
+            try connection.pipeline(read.commands) { read.decode($0, $1) }
+        }
+        var reads = [read]
+        try StateRead.completeAll(&reads, from: connection)
+        return (reads[0].finish(), reads[0].leadingReplies)
+    }
+}
+
+/// One batch's state reads, in the steps the worker may spread out: the first commands
+/// (`commands`, replies through `decode`), then the last-N orders those did not fetch
+/// (`completeAll`), then `finish`. `StateLoader.load` runs them back to back; the worker writes
+/// the first commands of the next batch before it plans the current one (Worker+ReadAhead).
+public struct StateRead {
+    // Replies are decoded in place (RedisReplyView): a batch reads thousands of hash fields,
+    // and a RedisReply tree of byte arrays per field cost more than the decoding itself.
+    private enum Slot { case leading, cart, recentIDs, eventIDs, order(String) }
+
+    public let customers: [String]
+    private let keys: KeySchema
+    public private(set) var commands: [RedisCommand] = []
+    private var slots: [(customer: Int, slot: Slot)] = []
+    private var partial: [PartialState] = []
+    /// The replies of the `leading` commands, in order.
+    public private(set) var leadingReplies: [RedisReply] = []
+
+    /// See `StateLoader.load` for the parameters.
+    public init(loader: StateLoader, customers: [String], namedOrders: [String: Set<String>], eventIDsOf: Set<String>?,
+                cached: [String: CustomerState], after leading: [RedisCommand] = []) {
+        self.customers = customers
+        self.keys = loader.keys
+        let keys = loader.keys
+        commands = leading
+        slots = leading.map { _ in (-1, .leading) }
         commands.reserveCapacity(leading.count + customers.count * 3)
         slots.reserveCapacity(leading.count + customers.count * 3)
-        var partial: [PartialState] = []
         partial.reserveCapacity(customers.count)
         for (index, customer) in customers.enumerated() {
             let toFetch: [String]
@@ -58,7 +88,7 @@ public struct StateLoader: Sendable {
                 toFetch = namedOrders[customer, default: []].sorted()
                 commands.append(RedisCommand("HGETALL", keys.cart(customer)))
                 slots.append((index, .cart))
-                commands.append(RedisCommand("LRANGE", keys.recentOrders(customer), "0", String(historyDepth - 1)))
+                commands.append(RedisCommand("LRANGE", keys.recentOrders(customer), "0", String(loader.historyDepth - 1)))
                 slots.append((index, .recentIDs))
             }
             if eventIDsOf?.contains(customer) ?? true {
@@ -70,39 +100,57 @@ public struct StateLoader: Sendable {
                 slots.append((index, .order(orderID)))
             }
         }
-        var leadingReplies: [RedisReply] = []
-        if !commands.isEmpty {
-            try connection.pipeline(commands) { index, reply in
-                let (customer, slot) = slots[index]
-                switch slot {
-                case .leading: leadingReplies.append(reply.reply)
-                case .cart: partial[customer].decodeCart(reply)
-                case .recentIDs: partial[customer].decodeRecentIDs(reply)
-                case .eventIDs: partial[customer].decodeEventIDs(reply)
-                case .order(let orderID): partial[customer].decodeOrder(orderID, reply)
-                }
-            }
-        }
+    }
 
-        // Second round trip: the last-N orders not fetched above.
+    /// The reply to `commands[index]`.
+    public mutating func decode(_ index: Int, _ reply: RedisReplyView) {
+        let (customer, slot) = slots[index]
+        switch slot {
+        case .leading: leadingReplies.append(reply.reply)
+        case .cart: partial[customer].decodeCart(reply)
+        case .recentIDs: partial[customer].decodeRecentIDs(reply)
+        case .eventIDs: partial[customer].decodeEventIDs(reply)
+        case .order(let orderID): partial[customer].decodeOrder(orderID, reply)
+        }
+    }
+
+    /// The last-N orders the first commands did not fetch, known once their replies are in.
+    private func missingOrders() -> [(customer: Int, orderID: String)] {
         var missing: [(customer: Int, orderID: String)] = []
         for (index, part) in partial.enumerated() where part.problem == nil {
             for orderID in part.recentIDs where part.orders[orderID] == nil && !part.absentOrders.contains(orderID) {
                 missing.append((index, orderID))
             }
         }
-        if !missing.isEmpty {
-            try connection.pipeline(missing.map { RedisCommand("HGETALL", keys.order(customers[$0.customer], $0.orderID)) }) { index, reply in
-                partial[missing[index].customer].decodeOrder(missing[index].orderID, reply)
+        return missing
+    }
+
+    /// The second round trip, shared by several reads: every read's missing last-N orders in one
+    /// pipeline.
+    public static func completeAll(_ reads: inout [StateRead], from connection: RedisConnection) throws {
+        var commands: [RedisCommand] = []
+        var targets: [(read: Int, customer: Int, orderID: String)] = []
+        for (r, read) in reads.enumerated() {
+            for (customer, orderID) in read.missingOrders() {
+                commands.append(RedisCommand("HGETALL", read.keys.order(read.customers[customer], orderID)))
+                targets.append((r, customer, orderID))
             }
         }
+        guard !commands.isEmpty else { return }
+        try connection.pipeline(commands) { index, reply in
+            let target = targets[index]
+            reads[target.read].partial[target.customer].decodeOrder(target.orderID, reply)
+        }
+    }
 
+    /// Each customer's state, or why it is corrupt.
+    public func finish() -> [String: LoadedState] {
         var result: [String: LoadedState] = [:]
         result.reserveCapacity(customers.count)
         for (index, customer) in customers.enumerated() {
             result[customer] = partial[index].finish(customer: customer, keys: keys)
         }
-        return (result, leadingReplies)
+        return result
     }
 }
 

@@ -22,6 +22,8 @@ public final class RedisConnection {
     public let url: RedisURL
     public private(set) var commandTimeoutMs: Int
     private var brokenBy: RedisError?
+    /// Replies of commands sent with `write` that were not read yet (see WriteAhead.swift).
+    var unreadReplies = 0
 
     /// Connects, sets the command timeout, authenticates (`AUTH [user] password` when the URL has
     /// credentials) and selects the database when it is not 0.
@@ -105,6 +107,7 @@ public final class RedisConnection {
     /// I/O failures and timeouts throw and break the connection.
     public func send(_ command: RedisCommand) throws -> RedisReply {
         try checkUsable()
+        try checkInStep()
         try validate(command)
         try appendToOutput(command)
         return try readReply()
@@ -135,6 +138,7 @@ public final class RedisConnection {
     /// (the connection is then broken and the remaining replies are lost).
     public func pipeline(_ commands: [RedisCommand]) throws -> [RedisReply] {
         try checkUsable()
+        try checkInStep()
         guard !commands.isEmpty else { return [] }
         for command in commands { try validate(command) }
         for command in commands { try appendToOutput(command) }
@@ -150,6 +154,7 @@ public final class RedisConnection {
     /// callers that only need to look at reply types (see `transaction`).
     func sendAndInspect(_ commands: [RedisCommand], _ inspect: (Int, UnsafePointer<redisReply>) throws -> Void) throws {
         try checkUsable()
+        try checkInStep()
         guard !commands.isEmpty else { return }
         for command in commands { try validate(command) }
         for command in commands { try appendToOutput(command) }
@@ -160,7 +165,7 @@ public final class RedisConnection {
 
     // MARK: - internals
 
-    private func checkUsable() throws {
+    func checkUsable() throws {
         if let brokenBy {
             throw RedisError(
                 kind: .connection,
@@ -169,14 +174,14 @@ public final class RedisConnection {
         }
     }
 
-    private func validate(_ command: RedisCommand) throws {
+    func validate(_ command: RedisCommand) throws {
         // An empty multibulk gets no reply at all from Redis; we would wait for the timeout.
         if command.argumentCount == 0 {
             throw RedisError(kind: .protocolViolation, message: "empty command", hint: "a command needs at least its name")
         }
     }
 
-    private func appendToOutput(_ command: RedisCommand) throws {
+    func appendToOutput(_ command: RedisCommand) throws {
         let rc = command.withEncodedBytes { bytes in
             bytes.withMemoryRebound(to: CChar.self) { chars in
                 redisAppendFormattedCommand(context, chars.baseAddress, chars.count)
@@ -191,7 +196,7 @@ public final class RedisConnection {
         try readReply { RedisConnection.convert($0) }
     }
 
-    private func readReply<T>(_ decode: (UnsafePointer<redisReply>) throws -> T) throws -> T {
+    func readReply<T>(_ decode: (UnsafePointer<redisReply>) throws -> T) throws -> T {
         var raw: UnsafeMutableRawPointer? = nil
         let rc = redisGetReply(context, &raw)
         let savedErrno = errno
@@ -206,13 +211,24 @@ public final class RedisConnection {
         return try decode(UnsafePointer(raw.assumingMemoryBound(to: redisReply.self)))
     }
 
-    private func markBroken(_ error: RedisError) -> RedisError {
+    func markBroken(_ error: RedisError) -> RedisError {
         if brokenBy == nil { brokenBy = error }
         return error
     }
 
+    /// Writes the output buffer to the socket now (hiredis otherwise writes it when the first
+    /// reply is read).
+    func flushOutput() throws {
+        var done: Int32 = 0
+        repeat {
+            if redisBufferWrite(context, &done) != REDIS_OK {
+                throw markBroken(ioError(errno: errno, during: "writing to"))
+            }
+        } while done == 0
+    }
+
     /// Turns `ctx->err`/`errstr` (plus the errno of the failed call) into a `RedisError`.
-    private func ioError(errno savedErrno: Int32, during activity: String) -> RedisError {
+    func ioError(errno savedErrno: Int32, during activity: String) -> RedisError {
         let err = context.pointee.err
         let text = String(cString: chiredis_errstr(context))
         switch err {

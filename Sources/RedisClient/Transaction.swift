@@ -12,19 +12,39 @@ public enum TransactionOutcome: Sendable {
     case aborted(error: RedisError)
 }
 
+/// A MULTI ... EXEC written with `RedisConnection.write(transaction:)` whose replies are unread.
+public struct WrittenTransaction: Sendable {
+    /// MULTI, the commands and EXEC.
+    let replyCount: Int
+}
+
 extension RedisConnection {
     /// Sends MULTI, `commands`, EXEC in one write and reads the replies by type only: a batch
     /// commit of thousands of commands builds no Swift value per `+QUEUED` or per result.
     public func transaction(_ commands: [RedisCommand]) throws -> TransactionOutcome {
+        try checkInStep()
+        return try outcome(of: write(transaction: commands))
+    }
+
+    /// Sends MULTI, `commands`, EXEC without reading the replies; `outcome(of:)` reads them.
+    public func write(transaction commands: [RedisCommand]) throws -> WrittenTransaction {
         var all = [RedisCommand("MULTI")]
         all.reserveCapacity(commands.count + 2)
         all += commands
         all.append(RedisCommand("EXEC"))
+        try write(all)
+        return WrittenTransaction(replyCount: all.count)
+    }
+
+    /// Reads the replies of a transaction written with `write(transaction:)`; the replies of
+    /// anything written before it must have been read.
+    public func outcome(of written: WrittenTransaction) throws -> TransactionOutcome {
         var refusal: RedisError?
         var outcome: TransactionOutcome?
-        try sendAndInspect(all) { index, reply in
-            let r = reply.pointee
-            let isExec = index == all.count - 1
+        let execIndex = written.replyCount - 1
+        try readReplies(written.replyCount) { index, view in
+            let r = view.pointer.pointee
+            let isExec = index == execIndex
             if r.type == REDIS_REPLY_ERROR {
                 let message = String(decoding: RedisConnection.bytes(r.str, r.len), as: UTF8.self)
                 if isExec {

@@ -68,6 +68,62 @@ struct ConnectionTests {
         #expect(try connection.command("PING") == .status("PONG"), "the connection is in step after a view pipeline")
     }
 
+    @Test func writtenCommandsRunBeforeTheirRepliesAreRead() throws {
+        let server = try RedisTestServer()
+        let connection = try server.connect()
+        let observer = try server.connect()
+        try connection.write([RedisCommand("SET", "a", "1"), RedisCommand("INCR", "n"), RedisCommand("GET", "a")])
+        // Nothing was read on `connection`, yet the server has run the commands.
+        var seen = RedisReply.null
+        for _ in 0..<200 where seen == .null {
+            seen = try observer.command("GET", "n")
+            if seen == .null { usleep(5000) }
+        }
+        #expect(seen == .bulk(Array("1".utf8)))
+
+        // While replies are owed, a call that reads its own reply refuses instead of taking one of them.
+        #expect { try connection.send(RedisCommand("PING")) } throws: {
+            ($0 as? RedisError)?.kind == .protocolViolation && "\($0)".contains("3 replies")
+        }
+        #expect(!connection.isBroken)
+
+        var replies: [RedisReply] = []
+        try connection.readReplies(3) { index, reply in
+            #expect(replies.count == index)
+            replies.append(reply.reply)
+        }
+        #expect(replies == [.status("OK"), .integer(1), .bulk(Array("1".utf8))])
+        #expect(try connection.command("PING") == .status("PONG"))
+        #expect { try connection.readReplies(1) { _, _ in } } throws: { ($0 as? RedisError)?.kind == .protocolViolation }
+    }
+
+    @Test func writtenTransactionReportsItsOutcome() throws {
+        let server = try RedisTestServer()
+        let connection = try server.connect()
+        let other = try server.connect()
+        // A transaction, then a WATCH written behind it; both read back in order.
+        try connection.write([RedisCommand("WATCH", "lease")])
+        try connection.readReplies(1) { _, _ in }
+        let first = try connection.write(transaction: [RedisCommand("SET", "k", "v")])
+        try connection.write([RedisCommand("WATCH", "lease"), RedisCommand("GET", "lease")])
+        guard case .executed(let errors) = try connection.outcome(of: first) else {
+            Issue.record("the first transaction did not execute")
+            return
+        }
+        #expect(errors.isEmpty)
+        var lease: [RedisReply] = []
+        try connection.readReplies(2) { _, reply in lease.append(reply.reply) }
+        #expect(lease == [.status("OK"), .null])
+        // The WATCH written after the first EXEC guards the second transaction.
+        _ = try other.command("SET", "lease", "someone-else")
+        let second = try connection.write(transaction: [RedisCommand("SET", "k", "w")])
+        guard case .watchFailed = try connection.outcome(of: second) else {
+            Issue.record("the WATCHed key changed, yet the transaction ran")
+            return
+        }
+        #expect(try other.command("GET", "k") == .bulk(Array("v".utf8)))
+    }
+
     @Test func largeValueRoundTrip() throws {
         let server = try RedisTestServer()
         let connection = try server.connect()
