@@ -64,6 +64,7 @@ public struct StateRead {
     public private(set) var commands: [RedisCommand] = []
     private var slots: [(customer: Int, slot: Slot)] = []
     private var partial: [PartialState] = []
+    private var followUp: [(customer: Int, orderID: String)] = []
     /// The replies of the `leading` commands, in order.
     public private(set) var leadingReplies: [RedisReply] = []
 
@@ -140,6 +141,22 @@ public struct StateRead {
         try connection.pipeline(commands) { index, reply in
             let target = targets[index]
             reads[target.read].partial[target.customer].decodeOrder(target.orderID, reply)
+        }
+    }
+
+    /// Writes the second round trip (`completeAll`'s reads) without reading its replies.
+    public mutating func writeFollowUp(to connection: RedisConnection) throws {
+        followUp = missingOrders()
+        guard !followUp.isEmpty else { return }
+        try connection.write(followUp.map { RedisCommand("HGETALL", keys.order(customers[$0.customer], $0.orderID)) })
+    }
+
+    /// Reads the replies of `writeFollowUp`.
+    public mutating func readFollowUp(from connection: RedisConnection) throws {
+        let targets = followUp
+        followUp = []
+        try connection.readReplies(targets.count) { index, reply in
+            partial[targets[index].customer].decodeOrder(targets[index].orderID, reply)
         }
     }
 

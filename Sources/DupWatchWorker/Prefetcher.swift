@@ -104,12 +104,28 @@ final class Prefetcher: @unchecked Sendable {
         case .failure(let error):
             throw error
         case .batch(var batch):
-            while !batch.idle, !batch.alone, case .batch(let later)? = queue.first, !later.idle, !later.alone,
-                  batch.parsed.items.count + later.parsed.items.count <= maxEntries {
-                batch.parsed.append(later.parsed)
-                queue.removeFirst()
-            }
+            mergeQueued(into: &batch, maxEntries: maxEntries)
             return batch
+        }
+    }
+
+    /// The next batch if one is waiting now with entries to process (not idle, not the head
+    /// alone), merged as `next` does; nil otherwise, and the queue is left as it is.
+    func poll(maxEntries: Int) -> ParsedBatch? {
+        condition.lock()
+        defer { condition.unlock() }
+        guard case .batch(var batch)? = queue.first, !batch.idle, !batch.alone else { return nil }
+        queue.removeFirst()
+        mergeQueued(into: &batch, maxEntries: maxEntries)
+        condition.broadcast()
+        return batch.parsed
+    }
+
+    private func mergeQueued(into batch: inout Batch, maxEntries: Int) {
+        while !batch.idle, !batch.alone, case .batch(let later)? = queue.first, !later.idle, !later.alone,
+              batch.parsed.items.count + later.parsed.items.count <= maxEntries {
+            batch.parsed.append(later.parsed)
+            queue.removeFirst()
         }
     }
 

@@ -43,7 +43,13 @@ public final class Worker {
     /// The batch whose commit Redis refused (OOM, BUSY, ...) over a healthy connection: it is
     /// retried as it is, so a full Redis does not count as an attempt towards max-deliveries.
     private var inFlight: ParsedBatch?
+    /// The batches read ahead behind `inFlight`, processed right after its retry, in order.
+    private var pendingAhead: [ParsedBatch] = []
     public private(set) var stats = WorkerStats()
+    /// Reset by every commit: a backlog is processed as one chain of commits (`process`), and
+    /// the first commit after an outage is the moment Redis is back.
+    private var backoff: Backoff
+    private var health: HealthLog
 
     public init(config: WorkerConfig, logger: Logger, stop: StopSignal) {
         self.config = config
@@ -55,6 +61,8 @@ public final class Worker {
         self.lease = Lease(key: config.keys.lease(group: config.group), owner: config.consumer, ttlMs: config.leaseTTLMs)
         self.cache = StateCache(capacity: config.cacheCapacity)
         self.prefetcher = Prefetcher(config: config, planner: planner)
+        self.backoff = Backoff(capMs: config.maxBackoffMs)
+        self.health = HealthLog(logger: logger, url: config.redisURL)
     }
 
     deinit {
@@ -64,8 +72,6 @@ public final class Worker {
     /// Returns when stopped, or drained in `drain` mode. Throws only for what retrying cannot
     /// fix (wrong password, missing permission).
     public func run() throws -> WorkerStats {
-        var backoff = Backoff(capMs: config.maxBackoffMs)
-        var health = HealthLog(logger: logger, url: config.redisURL)
         while !stop.isStopped {
             do {
                 let connection = try connected()
@@ -77,7 +83,9 @@ public final class Worker {
                 }
                 if let batch = inFlight {
                     try process(batch, on: connection)
-                    inFlight = nil
+                }
+                while !pendingAhead.isEmpty {
+                    try process(pendingAhead.removeFirst(), on: connection)
                 }
                 if needsResume {
                     try resume(connection)
@@ -94,9 +102,6 @@ public final class Worker {
                 var parsed = (consume batch).parsed
                 markGiveUp(&parsed)
                 try process(parsed, on: connection)
-                prefetcher.recycle(parsed)
-                health.up()
-                backoff.reset()
             } catch let error as RedisError {
                 if case .server = error.kind, inFlight != nil, connection?.isBroken == false {
                     cache.removeAll() // the refused commit's states never landed
@@ -161,6 +166,7 @@ public final class Worker {
         cache.removeAll()
         prefetcher.halt()
         inFlight = nil
+        pendingAhead = []
         ownsLease = false
         needsResume = true
     }
@@ -186,15 +192,102 @@ public final class Worker {
 
     // MARK: One batch
 
+    /// Processes `parsed` and, while the reader has more ready, the batches after it, as a
+    /// pipeline: the next batch's state is read while this one is planned (`ReadAhead`), and
+    /// the next batch is planned while Redis executes this one's commit. Its outcome is read
+    /// before the next commit is written, so at most one commit is unconfirmed, and each still
+    /// carries its own group move. Hands every batch back to the reader.
     func process(_ parsed: ParsedBatch, on connection: RedisConnection) throws {
-        let started = ContinuousClock.now
+        var current = parsed
+        var started = ContinuousClock.now
+        var (states, cacheHits) = try loadStates(current, on: connection)
+        var unconfirmed: WrittenCommit?
+        while true {
+            var ahead: ReadAhead?
+            if readAheadAllowed, let next = takeAhead() {
+                ahead = try ReadAhead.write(next, after: current, unsettled: Set(unconfirmed?.batch.customers ?? []),
+                                            cache: &cache, loader: loader, on: connection)
+            }
+            let (plan, moved) = planCommit(current, states: states, after: unconfirmed?.moved)
+            if let written = unconfirmed {
+                unconfirmed = nil
+                do {
+                    try confirm(written, on: connection)
+                } catch let error as RedisError where !connection.isBroken {
+                    // Refused (OOM): the batches behind it are retried after it, in order.
+                    pendingAhead = [current] + (ahead.map { [$0.batch] } ?? []) + pendingAhead
+                    try? connection.discardUnreadReplies()
+                    throw error
+                }
+            }
+            guard var ahead else {
+                inFlight = current
+                try settle(connection.transaction(plan.commit.commands), of: current)
+                didCommit(current, plan, moved, started: started, cacheHits: cacheHits)
+                prefetcher.recycle(current)
+                return
+            }
+            try ahead.readFirst(on: connection)
+            inFlight = current
+            let transaction = try connection.write(transaction: plan.commit.commands)
+            try connection.write(lease.watchCommands) // for the next commit
+            try ahead.readFollowUp(on: connection)
+            unconfirmed = WrittenCommit(batch: current, plan: plan, moved: moved, transaction: transaction,
+                                        started: started, cacheHits: cacheHits)
+            states = ahead.states(after: plan, loaded: states)
+            cacheHits = ahead.cacheHits
+            current = ahead.batch
+            started = ContinuousClock.now
+        }
+    }
 
+    /// A commit written to Redis whose outcome is not read yet.
+    private struct WrittenCommit {
+        var batch: ParsedBatch
+        var plan: BatchPlan
+        var moved: [EventSource: GroupCursor.Position]
+        var transaction: WrittenTransaction
+        var started: ContinuousClock.Instant
+        var cacheHits: Int
+    }
+
+    /// Reads the outcome of a written commit and the lease check written behind it.
+    private func confirm(_ written: WrittenCommit, on connection: RedisConnection) throws {
+        try settle(connection.outcome(of: written.transaction), of: written.batch)
+        didCommit(written.batch, written.plan, written.moved, started: written.started, cacheHits: written.cacheHits)
+        prefetcher.recycle(written.batch)
+        var check: [RedisReply] = []
+        try connection.readReplies(2) { _, reply in check.append(reply.reply) }
+        try check[0].throwIfError()
+        guard try check[1].throwIfError().optionalString == config.consumer else {
+            _ = try? connection.discardUnreadReplies()
+            _ = try? connection.command("UNWATCH")
+            throw LeaseLost()
+        }
+    }
+
+    /// Reading ahead needs the batches to be independent commits: not while a resume's attempt
+    /// is uncounted or its head entry is processed alone (see Worker.resume), nor once stopping.
+    private var readAheadAllowed: Bool {
+        !attemptUncounted && resumeAttempts <= 1 && !giveUpHead && !stop.isStopped
+    }
+
+    /// The batch after the current one: one whose commit Redis refused comes first.
+    private func takeAhead() -> ParsedBatch? {
+        if !pendingAhead.isEmpty {
+            return pendingAhead.removeFirst()
+        }
+        return prefetcher.poll(maxEntries: 3 * config.batchSize)
+    }
+
+    /// State of the batch's customers, from the cache or Redis, with the lease check (WATCH +
+    /// GET) and the count of this attempt (before anything is applied; see Worker.resume) in the
+    /// first pipeline.
+    private func loadStates(_ parsed: ParsedBatch, on connection: RedisConnection) throws -> ([String: LoadedState], Int) {
         var cached: [String: CustomerState] = [:]
         for customer in parsed.customers {
             if let state = cache.get(customer) { cached[customer] = state }
         }
-        // The lease check (WATCH + GET) rides in the first pipeline of the state reads, and so
-        // does the count of this attempt (before anything is applied; see Worker.resume).
         var leading = lease.watchCommands
         if attemptUncounted { leading.append(RedisCommand("INCR", config.keys.resumeAttempts(group: config.group))) }
         let (states, check) = try loader.load(customers: parsed.customers, namedOrders: parsed.namedOrders,
@@ -207,18 +300,31 @@ public final class Worker {
             _ = try? connection.command("UNWATCH")
             throw LeaseLost()
         }
+        return (states, cached.count)
+    }
+
+    /// The rules applied, and the commit: state changes, alerts, dead letters, the group's new
+    /// position, the attempt count cleared and the lease renewed.
+    /// `unconfirmed`: the group moves of a commit written before this one, not confirmed yet.
+    private func planCommit(_ parsed: ParsedBatch, states: [String: LoadedState],
+                            after unconfirmed: [EventSource: GroupCursor.Position]?) -> (BatchPlan, [EventSource: GroupCursor.Position]) {
         let detectedAt = Int64(Date().timeIntervalSince1970 * 1000)
         var plan = planner.plan(parsed, states: states, detectedAt: detectedAt)
-        let moved = cursor.advance(plan.processed)
+        var base = cursor
+        if let unconfirmed { base.didCommit(unconfirmed) }
+        let moved = base.advance(plan.processed)
         for (source, position) in moved.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             plan.commit.advanceGroup(source: source, group: config.group, to: position.id.description,
                                      entriesRead: position.entriesRead)
         }
         if resumeAttempts > 0 { plan.commit.append(RedisCommand("DEL", config.keys.resumeAttempts(group: config.group))) }
         plan.commit.append(lease.renewCommand)
+        return (plan, moved)
+    }
 
-        inFlight = parsed
-        switch try connection.transaction(plan.commit.commands) {
+    /// Throws unless the commit ran.
+    private func settle(_ outcome: TransactionOutcome, of parsed: ParsedBatch) throws {
+        switch outcome {
         case .watchFailed:
             throw LeaseLost()
         case .aborted(let error):
@@ -231,10 +337,15 @@ public final class Worker {
                 logger.error("a command of a committed batch failed: \(message) (a key was changed outside DupWatch?)")
             }
         }
+    }
 
+    private func didCommit(_ parsed: ParsedBatch, _ plan: BatchPlan, _ moved: [EventSource: GroupCursor.Position],
+                           started: ContinuousClock.Instant, cacheHits: Int) {
         inFlight = nil
         cursor.didCommit(moved)
         resumeAttempts = 0
+        health.up()
+        backoff.reset()
         for (customer, state) in plan.states { cache.put(customer, state) }
         for alert in plan.alerts {
             logger.info("duplicate: customer \(alert.customerID) sku \(alert.sku) (\(alert.trigger.rawValue) \(alert.triggerID) matches \(alert.match.rawValue)\(alert.orderID.map { " " + $0 } ?? "")): \(alert.message)")
@@ -261,7 +372,7 @@ public final class Worker {
         logger.debug("batch committed", metadata: [
             "batch.entries": "\(parsed.items.count)", "batch.customers": "\(parsed.customers.count)",
             "batch.alerts": "\(plan.alerts.count)", "batch.deadletters": "\(plan.deadLetters.count)",
-            "batch.commands": "\(plan.commit.commands.count)", "batch.cache_hits": "\(cached.count)",
+            "batch.commands": "\(plan.commit.commands.count)", "batch.cache_hits": "\(cacheHits)",
         ])
     }
 

@@ -36,6 +36,11 @@ extension RedisConnection {
         }
     }
 
+    /// Reads and drops every reply still owed (after an outcome that makes them moot).
+    public func discardUnreadReplies() throws {
+        try readReplies(unreadReplies) { _, _ in }
+    }
+
     /// Commands that read their reply at once refuse to run while written replies are unread:
     /// they would take an earlier command's reply for their own.
     func checkInStep() throws {

@@ -138,4 +138,79 @@ struct ChaosTests {
         #expect(result.pending == 0, "\(result.pending) entries still pending — \(report)")
         #expect(result.lagProblems.isEmpty, "unread input: \(result.lagProblems) — \(report)")
     }
+
+    /// The worker plans a batch while Redis executes the one before (Worker.process), so when
+    /// Redis refuses a commit (OOM), batches read ahead behind it are in hand. They must be
+    /// processed after its retry, in order, with state read again: the same outcome as a
+    /// crash-free run.
+    @Test(.timeLimit(.minutes(1)))
+    func commitsRefusedWhileReadingAheadGiveTheSameOutcomeAsACrashFreeRun() async throws {
+        let seed = ProcessInfo.processInfo.environment["DUPWATCH_CHAOS_SEED"].flatMap { UInt64($0) } ?? 4242
+        let binary = try ProductLocator.executable(named: "dupwatch")
+        let reference = try RedisTestServer()
+        let refused = try RedisTestServer()
+        let log = refused.directory + "/dupwatch.log"
+        let context = "seed \(seed); rerun with DUPWATCH_CHAOS_SEED=\(seed); log \(log)"
+
+        let generate = try ChaosProcess(binary, ["generate", "--redis-url", reference.urlString, "--seed", "\(seed)",
+                                                 "--events", "\(Self.events)", "--customers", "\(Self.customers)"], log: log)
+        try #require(try await generate.wait(timeout: 30) == 0, "generate failed (\(context))")
+        let referenceRedis = try reference.connect()
+        let input = try ChaosRedis.exportInput(referenceRedis)
+        let referenceDrain = try ChaosProcess(binary, ["worker", "--drain", "--redis-url", reference.urlString,
+                                                       "--log-level", "warning"], log: reference.directory + "/drain.log")
+        try #require(try await referenceDrain.wait(timeout: 30) == 0, "the reference drain failed (\(context))")
+
+        let redis = try refused.connect()
+        _ = try redis.command("CONFIG", "SET", "maxmemory-policy", "noeviction")
+        let pusher = ChaosPusher(entries: input, server: refused)
+        let rounds = 3
+        let part = input.count / (rounds + 1)
+        try pusher.push(upTo: part)
+        // Small batches: a backlog is many batches, each read ahead while the one before commits.
+        let worker = try ChaosProcess(binary, ["worker", "--redis-url", refused.urlString, "--log-level", "warning",
+                                               "--batch", "50"], log: log)
+        for round in 1...rounds {
+            // Stop the worker part-way through, give it a backlog, and refuse its writes.
+            let target = Int64(part * round - part / 2)
+            #expect(try await eventually(timeout: 20) { try ChaosRedis.progress(redis).acked >= target },
+                    "round \(round): no progress to \(target) entries (\(context))")
+            kill(worker.pid, SIGSTOP)
+            try pusher.push(upTo: part * (round + 1))
+            _ = try redis.command("CONFIG", "SET", "maxmemory", "1")
+            kill(worker.pid, SIGCONT)
+            #expect(try await eventually(timeout: 20) { Self.occurrences(of: "OOM command not allowed", in: log) >= round },
+                    "round \(round): the worker did not report a refused commit (\(context)): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+            try await Task.sleep(for: .milliseconds(200))
+            _ = try redis.command("CONFIG", "SET", "maxmemory", "0")
+        }
+        try pusher.push(upTo: input.count)
+        #expect(try await eventually(timeout: 30) { try ChaosRedis.progress(redis).outstanding == 0 },
+                "the worker did not catch up (\(context))")
+        worker.process.terminate()
+        #expect(try await worker.wait(timeout: 10) == 0, "the worker did not stop cleanly (\(context))")
+
+        let result = try ChaosComparison.compare(reference: referenceRedis, chaos: try refused.connect())
+        let report = "events=\(input.count) oom_rounds=\(rounds) \(result.summary) (\(context))"
+        print("ChaosTests (OOM): " + report)
+        #expect(result.missing.count == 0 && result.doubled.count == 0 && result.extra.count == 0, "\(report)")
+        #expect(result.deadLettersGot == result.deadLettersExpected, "\(report)")
+        #expect(result.stateDifferences.count == 0,
+                "customer state differs, e.g. \(result.stateDifferences.prefix(2).map { String($0.prefix(400)) }) — \(report)")
+        #expect(result.pending == 0 && result.lagProblems.isEmpty, "\(report)")
+    }
+
+    private static func occurrences(of text: String, in path: String) -> Int {
+        let log = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        return log.components(separatedBy: text).count - 1
+    }
+
+    private func eventually(timeout: Double, _ condition: () throws -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try condition() { return true }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        return try condition()
+    }
 }
