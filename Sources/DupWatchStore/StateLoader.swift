@@ -44,16 +44,17 @@ public struct StateLoader: Sendable {
         if !read.commands.isEmpty {
             try connection.pipeline(read.commands) { read.decode($0, $1) }
         }
-        var reads = [read]
-        try StateRead.completeAll(&reads, from: connection)
-        return (reads[0].finish(), reads[0].leadingReplies)
+        try read.writeFollowUp(to: connection)
+        try read.readFollowUp(from: connection)
+        return (read.finish(), read.leadingReplies)
     }
 }
 
 /// One batch's state reads, in the steps the worker may spread out: the first commands
 /// (`commands`, replies through `decode`), then the last-N orders those did not fetch
-/// (`completeAll`), then `finish`. `StateLoader.load` runs them back to back; the worker writes
-/// the first commands of the next batch before it plans the current one (Worker+ReadAhead).
+/// (`writeFollowUp`, `readFollowUp`), then `finish`. `StateLoader.load` runs them back to back;
+/// the worker writes the first commands of the next batch before it plans the current one
+/// (`ReadAhead`).
 public struct StateRead {
     // Replies are decoded in place (RedisReplyView): a batch reads thousands of hash fields,
     // and a RedisReply tree of byte arrays per field cost more than the decoding itself.
@@ -126,25 +127,8 @@ public struct StateRead {
         return missing
     }
 
-    /// The second round trip, shared by several reads: every read's missing last-N orders in one
-    /// pipeline.
-    public static func completeAll(_ reads: inout [StateRead], from connection: RedisConnection) throws {
-        var commands: [RedisCommand] = []
-        var targets: [(read: Int, customer: Int, orderID: String)] = []
-        for (r, read) in reads.enumerated() {
-            for (customer, orderID) in read.missingOrders() {
-                commands.append(RedisCommand("HGETALL", read.keys.order(read.customers[customer], orderID)))
-                targets.append((r, customer, orderID))
-            }
-        }
-        guard !commands.isEmpty else { return }
-        try connection.pipeline(commands) { index, reply in
-            let target = targets[index]
-            reads[target.read].partial[target.customer].decodeOrder(target.orderID, reply)
-        }
-    }
-
-    /// Writes the second round trip (`completeAll`'s reads) without reading its replies.
+    /// Writes the second round trip (the last-N orders the first replies named but did not
+    /// fetch) without reading its replies.
     public mutating func writeFollowUp(to connection: RedisConnection) throws {
         followUp = missingOrders()
         guard !followUp.isEmpty else { return }
