@@ -233,6 +233,30 @@ final class ChaosPusher {
     }
 }
 
+/// The crash-free run the chaos runs are compared with: a seeded workload generated into a
+/// server of its own, then drained once without interruption.
+struct ChaosReference {
+    let server: RedisTestServer
+    let redis: RedisConnection
+    /// The input in processing order, to replay with the same entry ids.
+    let input: [ChaosEntry]
+
+    static func run(seed: UInt64, events: Int, customers: Int, binary: String, log: String,
+                    context: String) async throws -> ChaosReference {
+        let server = try RedisTestServer()
+        let generate = try ChaosProcess(binary, ["generate", "--redis-url", server.urlString, "--seed", "\(seed)",
+                                                 "--events", "\(events)", "--customers", "\(customers)"], log: log)
+        guard try await generate.wait(timeout: 30) == 0 else { throw ChaosError("generate failed (\(context))") }
+        let redis = try server.connect()
+        let input = try ChaosRedis.exportInput(redis)
+        guard input.count == events else { throw ChaosError("generate wrote \(input.count) entries, not \(events) (\(context))") }
+        let drain = try ChaosProcess(binary, ["worker", "--drain", "--redis-url", server.urlString,
+                                              "--log-level", "warning"], log: server.directory + "/drain.log")
+        guard try await drain.wait(timeout: 30) == 0 else { throw ChaosError("the reference drain failed (\(context))") }
+        return ChaosReference(server: server, redis: redis, input: input)
+    }
+}
+
 /// What differs between the crash-free reference and the chaos run.
 struct ChaosComparison {
     var inputDifferences: [String] = []

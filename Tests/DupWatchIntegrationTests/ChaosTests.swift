@@ -33,22 +33,16 @@ struct ChaosTests {
             ?? UInt64.random(in: 1...999_999)
         var random = SplitMix64(seed: seed)
         let binary = try ProductLocator.executable(named: "dupwatch")
-        let reference = try RedisTestServer()
         let chaos = try RedisTestServer(extraArguments: ["--appendonly", "yes", "--appendfsync", "everysec",
                                                          "--aof-load-truncated", "yes"])
         let log = chaos.directory + "/dupwatch.log"
         let context = "seed \(seed); rerun with DUPWATCH_CHAOS_SEED=\(seed)"
 
         // (A) Reference: generate, then one uninterrupted drain.
-        let generate = try ChaosProcess(binary, ["generate", "--redis-url", reference.urlString, "--seed", "\(seed)",
-                                                 "--events", "\(Self.events)", "--customers", "\(Self.customers)"], log: log)
-        try #require(try await generate.wait(timeout: 30) == 0, "generate failed (\(context))")
-        let referenceRedis = try reference.connect()
-        let input = try ChaosRedis.exportInput(referenceRedis)
-        try #require(input.count == Self.events)
-        let referenceDrain = try ChaosProcess(binary, ["worker", "--drain", "--redis-url", reference.urlString,
-                                                       "--log-level", "warning"], log: reference.directory + "/drain.log")
-        try #require(try await referenceDrain.wait(timeout: 30) == 0, "the reference drain failed (\(context))")
+        let reference = try await ChaosReference.run(seed: seed, events: Self.events, customers: Self.customers,
+                                                     binary: binary, log: log, context: context)
+        let referenceRedis = reference.redis
+        let input = reference.input
 
         // (B) Chaos: 10% of the input up front, a burst in every worker's life, SIGKILLs.
         // Three kinds of kill moment: "early" (even workers: as soon as their first commit moved
@@ -147,19 +141,13 @@ struct ChaosTests {
     func commitsRefusedWhileReadingAheadGiveTheSameOutcomeAsACrashFreeRun() async throws {
         let seed = ProcessInfo.processInfo.environment["DUPWATCH_CHAOS_SEED"].flatMap { UInt64($0) } ?? 4242
         let binary = try ProductLocator.executable(named: "dupwatch")
-        let reference = try RedisTestServer()
         let refused = try RedisTestServer()
         let log = refused.directory + "/dupwatch.log"
         let context = "seed \(seed); rerun with DUPWATCH_CHAOS_SEED=\(seed); log \(log)"
-
-        let generate = try ChaosProcess(binary, ["generate", "--redis-url", reference.urlString, "--seed", "\(seed)",
-                                                 "--events", "\(Self.events)", "--customers", "\(Self.customers)"], log: log)
-        try #require(try await generate.wait(timeout: 30) == 0, "generate failed (\(context))")
-        let referenceRedis = try reference.connect()
-        let input = try ChaosRedis.exportInput(referenceRedis)
-        let referenceDrain = try ChaosProcess(binary, ["worker", "--drain", "--redis-url", reference.urlString,
-                                                       "--log-level", "warning"], log: reference.directory + "/drain.log")
-        try #require(try await referenceDrain.wait(timeout: 30) == 0, "the reference drain failed (\(context))")
+        let reference = try await ChaosReference.run(seed: seed, events: Self.events, customers: Self.customers,
+                                                     binary: binary, log: log, context: context)
+        let referenceRedis = reference.redis
+        let input = reference.input
 
         let redis = try refused.connect()
         _ = try redis.command("CONFIG", "SET", "maxmemory-policy", "noeviction")
