@@ -161,19 +161,19 @@ struct ChaosTests {
         for round in 1...rounds {
             // Stop the worker part-way through, give it a backlog, and refuse its writes.
             let target = Int64(part * round - part / 2)
-            #expect(try await eventually(timeout: 20) { try ChaosRedis.progress(redis).acked >= target },
+            #expect(try await eventually(timeout: 20, every: .milliseconds(2)) { try ChaosRedis.progress(redis).acked >= target },
                     "round \(round): no progress to \(target) entries (\(context))")
             kill(worker.pid, SIGSTOP)
             try pusher.push(upTo: part * (round + 1))
             _ = try redis.command("CONFIG", "SET", "maxmemory", "1")
             kill(worker.pid, SIGCONT)
-            #expect(try await eventually(timeout: 20) { Self.occurrences(of: "OOM command not allowed", in: log) >= round },
+            #expect(try await eventually(timeout: 20, every: .milliseconds(2)) { Self.occurrences(of: "OOM command not allowed", in: log) >= round },
                     "round \(round): the worker did not report a refused commit (\(context)): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
             try await Task.sleep(for: .milliseconds(200))
             _ = try redis.command("CONFIG", "SET", "maxmemory", "0")
         }
         try pusher.push(upTo: input.count)
-        #expect(try await eventually(timeout: 30) { try ChaosRedis.progress(redis).outstanding == 0 },
+        #expect(try await eventually(timeout: 30, every: .milliseconds(2)) { try ChaosRedis.progress(redis).outstanding == 0 },
                 "the worker did not catch up (\(context))")
         worker.process.terminate()
         #expect(try await worker.wait(timeout: 10) == 0, "the worker did not stop cleanly (\(context))")
@@ -191,14 +191,5 @@ struct ChaosTests {
     private static func occurrences(of text: String, in path: String) -> Int {
         let log = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         return log.components(separatedBy: text).count - 1
-    }
-
-    private func eventually(timeout: Double, _ condition: () throws -> Bool) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try condition() { return true }
-            try await Task.sleep(for: .milliseconds(2))
-        }
-        return try condition()
     }
 }

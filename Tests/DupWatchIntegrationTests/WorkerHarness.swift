@@ -314,13 +314,19 @@ final class Harness: @unchecked Sendable {
 
     /// Polls until `condition` holds or `timeout` seconds pass.
     func eventually(timeout: Double, _ condition: () throws -> Bool) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try condition() { return true }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return try condition()
+        try await DupWatchIntegrationTests.eventually(timeout: timeout, condition)
     }
+}
+
+/// Polls `condition` every `interval` until it holds or `timeout` seconds pass; its last answer.
+func eventually(timeout: Double, every interval: Duration = .milliseconds(20),
+                _ condition: () throws -> Bool) async throws -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try condition() { return true }
+        try await Task.sleep(for: interval)
+    }
+    return try condition()
 }
 
 // MARK: JSON
