@@ -56,7 +56,7 @@ struct BenchCommand: ParsableCommand {
         for run in 1...max(1, runs) {
             results.append(try drain.run(entries, label: "\(label) drain run \(run)/\(runs)"))
         }
-        let median = results.sorted { $0.eventsPerSecond < $1.eventsPerSecond }[results.count / 2]
+        let median = medianRun(results, by: \.eventsPerSecond)! // runs >= 1
 
         var bytesPerCustomer: Double?
         if memoryCustomers > 0 {
@@ -70,7 +70,7 @@ struct BenchCommand: ParsableCommand {
         if rate > 0, worker == nil {
             for _ in 1...max(1, runs) { latencyRuns.append(try measureLatency(urlText: urlText, me: me)) }
         }
-        let latency = latencyRuns.sorted { $0.p99Micros < $1.p99Micros }.dropFirst(latencyRuns.count / 2).first
+        let latency = medianRun(latencyRuns, by: \.p99Micros)
         if let plot, let latency {
             let svg = SVGPlot.render(latenciesMicros: latency.latencies, lag: latency.lag,
                                      title: "\(label): \(latency.offeredRate) events/s offered for \(latencySeconds) s")
@@ -78,6 +78,11 @@ struct BenchCommand: ParsableCommand {
         }
         report(results: results, median: median, bytesPerCustomer: bytesPerCustomer, latency: latency,
                latencyRuns: latencyRuns)
+    }
+
+    /// The run in the middle when ordered by `key` (the upper one of an even count); nil for none.
+    private func medianRun<Run, Key: Comparable>(_ runs: [Run], by key: KeyPath<Run, Key>) -> Run? {
+        runs.sorted { $0[keyPath: key] < $1[keyPath: key] }.dropFirst(runs.count / 2).first
     }
 
     private func measureLatency(urlText: String, me: String) throws -> LatencyBenchmark.Result {
