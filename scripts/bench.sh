@@ -49,7 +49,7 @@ rows = [("events/s (median)", d["events_per_s_median"]), ("runs", d["events_per_
         ("same input as peers (%s-event): events/s" % small["events"], small["events_per_s_median"]),
         ("best peer (%s) events/s" % name, best), ("alerts / dead letters", "%s / %s" % (d["alerts"], d["deadletters"])),
         ("redis CPU µs/event", d["redis_us_per_event"]), ("worker CPU µs/event", d["worker_us_per_event"]),
-        ("worker peak RSS MB", d["worker_peak_rss_mb"]), ("AOF bytes/event", d["aof_bytes_per_event"]),
+        ("worker peak RSS MB", d["worker_peak_rss_mb"]), ("AOF bytes/event (rewrites during the drain)", "%s (%s)" % (d["aof_bytes_per_event"], d.get("aof_rewrites"))),
         ("bytes/customer (cart 5 + 5×3 orders)", d.get("bytes_per_customer")),
         ("latency p50/p99/p99.9/max ms @ %s/s (median run)" % d.get("latency_rate"), "%s / %s / %s / %s" % (d.get("p50_ms"), d.get("p99_ms"), d.get("p999_ms"), d.get("max_ms"))),
         ("latency p99 ms of each run", d.get("p99_ms_runs"))]

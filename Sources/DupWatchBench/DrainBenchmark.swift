@@ -13,8 +13,10 @@ public struct DrainBenchmark {
         public var workerMicrosPerEvent: Double
         public var workerMaxRSSBytes: Int64
         public var memoryDeltaBytes: Int64
-        /// Nil when AOF is off or a rewrite ran during the drain (the file was replaced).
+        /// Nil when AOF is off. See `AOFGrowth` for how rewrites during the drain are counted.
         public var aofBytesPerEvent: Double?
+        /// AOF rewrites completed during the drain.
+        public var aofRewrites: Int64
         public var wallSeconds: Double
     }
 
@@ -43,9 +45,11 @@ public struct DrainBenchmark {
         let before = try RedisInfo.read(redis)
         FileHandle.standardError.write(Data("\(label): draining \(entries.count) entries...\n".utf8))
         let worker = WorkerProcess(arguments: workerCommand.map { $0.replacingOccurrences(of: "{url}", with: urlText) })
+        let aof = AOFSampler(url: url, first: (before.aofSize, before.aofRewrites))
         let result = try worker.run()
-        guard result.status == 0 else { throw BenchError("\(label): the worker exited with status \(result.status)") }
         let after = try RedisInfo.read(redis)
+        let growth = try aof.stop(last: (after.aofSize, after.aofRewrites))
+        guard result.status == 0 else { throw BenchError("\(label): the worker exited with status \(result.status)") }
         let alerts = try redis.command("XLEN", keys.alertStream).int
         let deadLetters = try redis.command("XLEN", keys.deadLetterStream).int
         let pending = try EventSourceNames.all(keys).reduce(Int64(0)) { sum, stream in
@@ -62,8 +66,46 @@ public struct DrainBenchmark {
             workerMicrosPerEvent: result.cpuSeconds * 1e6 / n,
             workerMaxRSSBytes: result.maxRSSBytes,
             memoryDeltaBytes: after.usedMemory - before.usedMemory,
-            aofBytesPerEvent: after.aofEnabled && after.forks == before.forks ? Double(after.aofSize - before.aofSize) / n : nil,
+            aofBytesPerEvent: after.aofEnabled ? Double(growth.bytes) / n : nil,
+            aofRewrites: growth.rewrites,
             wallSeconds: result.wallSeconds)
+    }
+}
+
+/// Samples the AOF's size every 50 ms on a thread and connection of its own while the worker
+/// drains, so that the growth is known even when rewrites replace the file (`AOFGrowth`).
+private final class AOFSampler: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stopped = false
+    private var growth = AOFGrowth()
+    private var failure: (any Error)?
+    private let done = DispatchSemaphore(value: 0)
+
+    init(url: RedisURL, first: (size: Int64, rewrites: Int64)) {
+        growth.sample(size: first.size, rewrites: first.rewrites)
+        Thread { [self] in
+            do {
+                let redis = try RedisConnection(url: url)
+                while !lock.withLock({ stopped }) {
+                    usleep(50_000)
+                    let sample = try RedisInfo.aofSample(redis)
+                    lock.withLock { growth.sample(size: sample.size, rewrites: sample.rewrites) }
+                }
+            } catch {
+                lock.withLock { failure = error }
+            }
+            done.signal()
+        }.start()
+    }
+
+    func stop(last: (size: Int64, rewrites: Int64)) throws -> AOFGrowth {
+        lock.withLock { stopped = true }
+        done.wait()
+        return try lock.withLock {
+            if let failure { throw BenchError("AOF sampler: \(failure)") }
+            growth.sample(size: last.size, rewrites: last.rewrites)
+            return growth
+        }
     }
 }
 

@@ -11,9 +11,8 @@ public struct RedisInfo: Sendable {
     /// Current AOF size in bytes; 0 when AOF is off.
     public var aofSize: Int64
     public var aofEnabled: Bool
-    /// Forks since the server started (`total_forks`): an AOF rewrite in between makes the AOF
-    /// size difference meaningless.
-    public var forks: Int64
+    /// AOF rewrites completed since the server started (`aof_rewrites`).
+    public var aofRewrites: Int64
 
     public static func read(_ connection: RedisConnection) throws -> RedisInfo {
         let text = try connection.command("INFO", "all").string
@@ -30,7 +29,18 @@ public struct RedisInfo: Sendable {
             usedMemory: Int64(double("used_memory")),
             aofSize: Int64(double("aof_current_size")),
             aofEnabled: values["aof_enabled"] == "1",
-            forks: Int64(double("total_forks")))
+            aofRewrites: Int64(double("aof_rewrites")))
+    }
+
+    /// `aof_current_size` and `aof_rewrites` alone (`INFO persistence`), for sampling during a run.
+    public static func aofSample(_ connection: RedisConnection) throws -> (size: Int64, rewrites: Int64) {
+        var size: Int64 = 0
+        var rewrites: Int64 = 0
+        for line in try connection.command("INFO", "persistence").string.split(whereSeparator: \.isNewline) {
+            if line.hasPrefix("aof_current_size:") { size = Int64(line.dropFirst("aof_current_size:".count)) ?? 0 }
+            if line.hasPrefix("aof_rewrites:") { rewrites = Int64(line.dropFirst("aof_rewrites:".count)) ?? 0 }
+        }
+        return (size, rewrites)
     }
 
     /// Waits until no AOF rewrite is running or scheduled, so that one a measurement triggered is

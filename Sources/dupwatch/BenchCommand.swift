@@ -121,6 +121,7 @@ struct BenchCommand: ParsableCommand {
                 ("worker_us_per_event", f(median.workerMicrosPerEvent, 2)),
                 ("worker_peak_rss_mb", f(Double(median.workerMaxRSSBytes) / 1_048_576)),
                 ("aof_bytes_per_event", median.aofBytesPerEvent.map { f($0) } ?? "null"),
+                ("aof_rewrites", "\(median.aofRewrites)"),
                 ("redis_memory_delta_per_customer", f(Double(median.memoryDeltaBytes) / Double(max(1, customers)))),
             ]
             if let bytesPerCustomer { fields.append(("bytes_per_customer", f(bytesPerCustomer, 0))) }
@@ -143,7 +144,9 @@ struct BenchCommand: ParsableCommand {
         table.add("worker CPU µs/event", f(median.workerMicrosPerEvent, 2))
         table.add("worker peak RSS", f(Double(median.workerMaxRSSBytes) / 1_048_576) + " MB")
         table.add("redis used_memory delta / customer", f(Double(median.memoryDeltaBytes) / Double(max(1, customers)), 0) + " B")
-        table.add("AOF growth / event", median.aofBytesPerEvent.map { f($0) + " B" } ?? "n/a (AOF off, or rewritten during the drain)")
+        table.add("AOF growth / event", median.aofBytesPerEvent.map {
+            f($0) + " B" + (median.aofRewrites > 0 ? " (\(median.aofRewrites) rewrites during the drain; up to 50 ms of writes each not counted)" : "")
+        } ?? "n/a (AOF off)")
         if let bytesPerCustomer { table.add("bytes / customer (cart 5 + 5 orders × 3)", f(bytesPerCustomer, 0) + " B") }
         if let latency {
             table.add("latency @ \(latency.offeredRate)/s: alerts measured", "\(latency.measured)")
