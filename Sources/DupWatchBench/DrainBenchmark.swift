@@ -46,7 +46,13 @@ public struct DrainBenchmark {
         FileHandle.standardError.write(Data("\(label): draining \(entries.count) entries...\n".utf8))
         let worker = WorkerProcess(arguments: workerCommand.map { $0.replacingOccurrences(of: "{url}", with: urlText) })
         let aof = AOFSampler(url: url, first: (before.aofSize, before.aofRewrites))
-        let result = try worker.run()
+        let result: WorkerProcess.Result
+        do {
+            result = try worker.run()
+        } catch {
+            _ = try? aof.stop(last: nil)
+            throw error
+        }
         let after = try RedisInfo.read(redis)
         let growth = try aof.stop(last: (after.aofSize, after.aofRewrites))
         guard result.status == 0 else { throw BenchError("\(label): the worker exited with status \(result.status)") }
@@ -98,12 +104,13 @@ private final class AOFSampler: @unchecked Sendable {
         }.start()
     }
 
-    func stop(last: (size: Int64, rewrites: Int64)) throws -> AOFGrowth {
+    /// Ends the sampling, with `last` as the final sample (nil when the run failed).
+    func stop(last: (size: Int64, rewrites: Int64)?) throws -> AOFGrowth {
         lock.withLock { stopped = true }
         done.wait()
         return try lock.withLock {
             if let failure { throw BenchError("AOF sampler: \(failure)") }
-            growth.sample(size: last.size, rewrites: last.rewrites)
+            if let last { growth.sample(size: last.size, rewrites: last.rewrites) }
             return growth
         }
     }
