@@ -1,3 +1,6 @@
+import Foundation
+import RedisClient
+
 /// How much the AOF grew, added up from samples of `INFO persistence` taken while a drain runs.
 ///
 /// A completed rewrite replaces the file with a compact one (`aof_rewrites` counts up and
@@ -24,5 +27,43 @@ public struct AOFGrowth: Sendable {
             }
         }
         last = (size, completed)
+    }
+}
+
+/// Samples the AOF's size every 50 ms on a thread and connection of its own while the worker
+/// drains, so that the growth is known even when rewrites replace the file (`AOFGrowth`).
+final class AOFSampler: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stopped = false
+    private var growth = AOFGrowth()
+    private var failure: (any Error)?
+    private let done = DispatchSemaphore(value: 0)
+
+    init(url: RedisURL, first: (size: Int64, rewrites: Int64)) {
+        growth.sample(size: first.size, rewrites: first.rewrites)
+        Thread { [self] in
+            do {
+                let redis = try RedisConnection(url: url)
+                while !lock.withLock({ stopped }) {
+                    usleep(50_000)
+                    let sample = try RedisInfo.aofSample(redis)
+                    lock.withLock { growth.sample(size: sample.size, rewrites: sample.rewrites) }
+                }
+            } catch {
+                lock.withLock { failure = error }
+            }
+            done.signal()
+        }.start()
+    }
+
+    /// Ends the sampling, with `last` as the final sample (nil when the run failed).
+    func stop(last: (size: Int64, rewrites: Int64)?) throws -> AOFGrowth {
+        lock.withLock { stopped = true }
+        done.wait()
+        return try lock.withLock {
+            if let failure { throw BenchError("AOF sampler: \(failure)") }
+            if let last { growth.sample(size: last.size, rewrites: last.rewrites) }
+            return growth
+        }
     }
 }
