@@ -39,6 +39,14 @@ struct Lease {
     /// The commands that check ownership before a batch; the reply of the second is the holder.
     var watchCommands: [RedisCommand] { [RedisCommand("WATCH", key), RedisCommand("GET", key)] }
 
+    /// Whether the replies of `watchCommands` (the first two of `replies`) say this owner holds
+    /// the lease; throws for an error reply.
+    func isHeld(according replies: some Collection<RedisReply>) throws -> Bool {
+        var reply = replies.makeIterator()
+        try reply.next()?.throwIfError()
+        return try reply.next()?.throwIfError().optionalString == owner
+    }
+
     var renewCommand: RedisCommand { RedisCommand("PEXPIRE", key, String(ttlMs)) }
 
     /// On a clean stop: hands the streams over, naming this consumer as released.
@@ -53,9 +61,7 @@ struct Lease {
 
     /// Renews while idle; false when another worker owns it now.
     func renew(on connection: RedisConnection) throws -> Bool {
-        let replies = try connection.pipeline(watchCommands)
-        try replies[0].throwIfError()
-        guard try replies[1].throwIfError().optionalString == owner else {
+        guard try isHeld(according: connection.pipeline(watchCommands)) else {
             _ = try connection.command("UNWATCH")
             return false
         }

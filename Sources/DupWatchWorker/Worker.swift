@@ -258,8 +258,7 @@ public final class Worker {
         prefetcher.recycle(written.batch)
         var check: [RedisReply] = []
         try connection.readReplies(2) { _, reply in check.append(reply.reply) }
-        try check[0].throwIfError()
-        guard try check[1].throwIfError().optionalString == config.consumer else {
+        guard try lease.isHeld(according: check) else {
             _ = try? connection.discardUnreadReplies()
             _ = try? connection.command("UNWATCH")
             throw LeaseLost()
@@ -295,8 +294,7 @@ public final class Worker {
                                               after: leading, from: connection)
         // Refused under OOM: it is counted with the next try, once Redis takes writes again.
         if attemptUncounted, case .integer = check[2] { attemptUncounted = false }
-        try check[0].throwIfError()
-        guard try check[1].throwIfError().optionalString == config.consumer else {
+        guard try lease.isHeld(according: check) else {
             _ = try? connection.command("UNWATCH")
             throw LeaseLost()
         }
