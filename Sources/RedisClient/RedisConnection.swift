@@ -140,8 +140,7 @@ public final class RedisConnection {
         try checkUsable()
         try checkInStep()
         guard !commands.isEmpty else { return [] }
-        for command in commands { try validate(command) }
-        for command in commands { try appendToOutput(command) }
+        try appendToOutput(commands)
         var replies: [RedisReply] = []
         replies.reserveCapacity(commands.count)
         for _ in 0..<commands.count {
@@ -156,8 +155,7 @@ public final class RedisConnection {
         try checkUsable()
         try checkInStep()
         guard !commands.isEmpty else { return }
-        for command in commands { try validate(command) }
-        for command in commands { try appendToOutput(command) }
+        try appendToOutput(commands)
         for index in 0..<commands.count {
             try readReply { try inspect(index, $0) }
         }
@@ -179,6 +177,12 @@ public final class RedisConnection {
         if command.argumentCount == 0 {
             throw RedisError(kind: .protocolViolation, message: "empty command", hint: "a command needs at least its name")
         }
+    }
+
+    /// Validates every command before appending any, so that a bad one leaves nothing half-sent.
+    func appendToOutput(_ commands: [RedisCommand]) throws {
+        for command in commands { try validate(command) }
+        for command in commands { try appendToOutput(command) }
     }
 
     func appendToOutput(_ command: RedisCommand) throws {

@@ -9,8 +9,7 @@ extension RedisConnection {
     public func write(_ commands: [RedisCommand]) throws {
         try checkUsable()
         guard !commands.isEmpty else { return }
-        for command in commands { try validate(command) }
-        for command in commands { try appendToOutput(command) }
+        try appendToOutput(commands)
         try flushOutput()
         unreadReplies += commands.count
     }
