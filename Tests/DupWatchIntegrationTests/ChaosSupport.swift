@@ -233,6 +233,19 @@ final class ChaosPusher {
     }
 }
 
+/// `DUPWATCH_CHAOS_SEED=<n>` repeats a chaos test's workload (and kill schedule; timings still
+/// vary); without it, `fallback`.
+enum ChaosSeed {
+    static func fromEnvironment(or fallback: @autoclosure () -> UInt64) -> UInt64 {
+        ProcessInfo.processInfo.environment["DUPWATCH_CHAOS_SEED"].flatMap { UInt64($0) } ?? fallback()
+    }
+
+    /// How a failure message names the seed and how to repeat it.
+    static func context(_ seed: UInt64) -> String {
+        "seed \(seed); rerun with DUPWATCH_CHAOS_SEED=\(seed)"
+    }
+}
+
 /// The crash-free run the chaos runs are compared with: a seeded workload generated into a
 /// server of its own, then drained once without interruption.
 struct ChaosReference {

@@ -28,15 +28,13 @@ struct ChaosTests {
 
     @Test(.timeLimit(.minutes(1)))
     func killedWorkersAndARedisRestartGiveTheSameAlertsDeadLettersAndStateAsACrashFreeRun() async throws {
-        // DUPWATCH_CHAOS_SEED=<n> repeats a workload and kill schedule (timings still vary).
-        let seed = ProcessInfo.processInfo.environment["DUPWATCH_CHAOS_SEED"].flatMap { UInt64($0) }
-            ?? UInt64.random(in: 1...999_999)
+        let seed = ChaosSeed.fromEnvironment(or: UInt64.random(in: 1...999_999))
         var random = SplitMix64(seed: seed)
         let binary = try ProductLocator.executable(named: "dupwatch")
         let chaos = try RedisTestServer(extraArguments: ["--appendonly", "yes", "--appendfsync", "everysec",
                                                          "--aof-load-truncated", "yes"])
         let log = chaos.directory + "/dupwatch.log"
-        let context = "seed \(seed); rerun with DUPWATCH_CHAOS_SEED=\(seed)"
+        let context = ChaosSeed.context(seed)
 
         // (A) Reference: generate, then one uninterrupted drain.
         let reference = try await ChaosReference.run(seed: seed, events: Self.events, customers: Self.customers,
@@ -139,11 +137,11 @@ struct ChaosTests {
     /// crash-free run.
     @Test(.timeLimit(.minutes(1)))
     func commitsRefusedWhileReadingAheadGiveTheSameOutcomeAsACrashFreeRun() async throws {
-        let seed = ProcessInfo.processInfo.environment["DUPWATCH_CHAOS_SEED"].flatMap { UInt64($0) } ?? 4242
+        let seed = ChaosSeed.fromEnvironment(or: 4242)
         let binary = try ProductLocator.executable(named: "dupwatch")
         let refused = try RedisTestServer()
         let log = refused.directory + "/dupwatch.log"
-        let context = "seed \(seed); rerun with DUPWATCH_CHAOS_SEED=\(seed); log \(log)"
+        let context = ChaosSeed.context(seed) + "; log \(log)"
         let reference = try await ChaosReference.run(seed: seed, events: Self.events, customers: Self.customers,
                                                      binary: binary, log: log, context: context)
         let referenceRedis = reference.redis
