@@ -15,12 +15,7 @@ public struct RedisInfo: Sendable {
     public var aofRewrites: Int64
 
     public static func read(_ connection: RedisConnection) throws -> RedisInfo {
-        let text = try connection.command("INFO", "all").string
-        var values: [Substring: Substring] = [:]
-        for line in text.split(whereSeparator: \.isNewline) {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            values[line[..<colon]] = line[line.index(after: colon)...]
-        }
+        let values = try fields(connection, section: "all")
         func double(_ key: Substring) -> Double { values[key].flatMap { Double($0) } ?? 0 }
         return RedisInfo(
             mainThreadCPUMicros: (double("used_cpu_sys_main_thread") + double("used_cpu_user_main_thread")) * 1e6,
@@ -34,13 +29,20 @@ public struct RedisInfo: Sendable {
 
     /// `aof_current_size` and `aof_rewrites` alone (`INFO persistence`), for sampling during a run.
     public static func aofSample(_ connection: RedisConnection) throws -> (size: Int64, rewrites: Int64) {
-        var size: Int64 = 0
-        var rewrites: Int64 = 0
-        for line in try connection.command("INFO", "persistence").string.split(whereSeparator: \.isNewline) {
-            if line.hasPrefix("aof_current_size:") { size = Int64(line.dropFirst("aof_current_size:".count)) ?? 0 }
-            if line.hasPrefix("aof_rewrites:") { rewrites = Int64(line.dropFirst("aof_rewrites:".count)) ?? 0 }
+        let values = try fields(connection, section: "persistence")
+        func int(_ key: Substring) -> Int64 { values[key].flatMap { Int64($0) } ?? 0 }
+        return (int("aof_current_size"), int("aof_rewrites"))
+    }
+
+    /// `INFO <section>` as name -> value.
+    private static func fields(_ connection: RedisConnection, section: String) throws -> [Substring: Substring] {
+        let text = try connection.command("INFO", section).string
+        var values: [Substring: Substring] = [:]
+        for line in text.split(whereSeparator: \.isNewline) {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            values[line[..<colon]] = line[line.index(after: colon)...]
         }
-        return (size, rewrites)
+        return values
     }
 
     /// Waits until no AOF rewrite is running or scheduled, so that one a measurement triggered is
