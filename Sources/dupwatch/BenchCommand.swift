@@ -145,7 +145,7 @@ struct BenchCommand: ParsableCommand {
         table.add("worker peak RSS", f(Double(median.workerMaxRSSBytes) / 1_048_576) + " MB")
         table.add("redis used_memory delta / customer", f(Double(median.memoryDeltaBytes) / Double(max(1, customers)), 0) + " B")
         table.add("AOF growth / event", median.aofBytesPerEvent.map {
-            f($0) + " B" + (median.aofRewrites > 0 ? " (\(median.aofRewrites) rewrites during the drain; up to 50 ms of writes each not counted)" : "")
+            f($0) + " B" + (median.aofRewrites > 0 ? " (\(median.aofRewrites) rewrite\(median.aofRewrites == 1 ? "" : "s") during the drain; up to 50 ms of writes each not counted)" : "")
         } ?? "n/a (AOF off)")
         if let bytesPerCustomer { table.add("bytes / customer (cart 5 + 5 orders × 3)", f(bytesPerCustomer, 0) + " B") }
         if let latency {
