@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole performance comparison in one go: a fresh local Redis from the project's redis.conf
-# (AOF everysec), `dupwatch bench` (drain, memory, latency), and the peer workers of
-# ../shared/peers on the same seeded input, then one summary line.
+# (AOF everysec), `dupwatch bench` (drain, memory, latency, and the host's latency floor), and
+# the peer workers of ../shared/peers on the same seeded input, then one summary line.
 #   scripts/bench.sh [--events N] [--peer-events N] [--seed S] [--runs R] [--plot FILE.svg]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -22,7 +22,7 @@ PORT=$THROWAWAY_PORT; URL=$THROWAWAY_URL
 mkdir -p var
 echo "bench: redis-server $(redis-server --version | awk '{print $3}') on port $PORT, AOF $(redis-cli -p "$PORT" config get appendfsync | tail -1)" >&2
 
-"$BIN" bench --redis-url "$URL" --flush --events "$EVENTS" --seed "$SEED" --runs "$RUNS" --plot "$PLOT" --json "${EXTRA[@]}" > var/bench-dupwatch.json
+"$BIN" bench --redis-url "$URL" --flush --events "$EVENTS" --seed "$SEED" --runs "$RUNS" --plot "$PLOT" --floor --json "${EXTRA[@]}" > var/bench-dupwatch.json
 "$BIN" bench --redis-url "$URL" --flush --events "$PEER_EVENTS" --seed "$SEED" --runs "$RUNS" --rate 0 --memory-customers 0 \
   --label dupwatch-small --json > var/bench-dupwatch-small.json
 
@@ -52,7 +52,9 @@ rows = [("events/s (median)", d["events_per_s_median"]), ("runs", d["events_per_
         ("worker peak RSS MB", d["worker_peak_rss_mb"]), ("AOF bytes/event (rewrites during the drain)", "%s (%s)" % (d["aof_bytes_per_event"], d.get("aof_rewrites"))),
         ("bytes/customer (cart 5 + 5×3 orders)", d.get("bytes_per_customer")),
         ("latency p50/p99/p99.9/max ms @ %s/s (median run)" % d.get("latency_rate"), "%s / %s / %s / %s" % (d.get("p50_ms"), d.get("p99_ms"), d.get("p999_ms"), d.get("max_ms"))),
-        ("latency p99 ms of each run", d.get("p99_ms_runs"))]
+        ("latency p99 ms of each run", d.get("p99_ms_runs")),
+        ("floor: relay XREAD+EXEC p50/p99/p99.9 ms", "%s / %s / %s" % (d.get("floor_p50_ms"), d.get("floor_p99_ms"), d.get("floor_p999_ms"))),
+        ("floor: relay + 1 state read p50/p99/p99.9 ms", "%s / %s / %s" % (d.get("floor_read_p50_ms"), d.get("floor_read_p99_ms"), d.get("floor_read_p999_ms")))]
 for k, v in rows: print(f"{k:<48} {v}")
 ratio = (small["events_per_s_median"] / best) if best else float("nan")
 print(f'bench events/s={d["events_per_s_median"]} vs_best_peer={ratio:.1f}x redis_us_per_event={d["redis_us_per_event"]} p99_ms={d.get("p99_ms")} bytes_per_customer={d.get("bytes_per_customer")}')

@@ -28,6 +28,12 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Name of the worker in the report.") var label: String = "dupwatch"
     @Option(help: "Write an SVG of the latency distribution and the backlog over time.") var plot: String?
     @Flag(help: "Print one JSON object instead of the table.") var json = false
+    @Flag(help: """
+        Also measure the host's latency floor: the same producer and alert reader with a relay in \
+        the worker's place (XREAD, then MULTI/EXEC of the alerts; no state, no rules), and with one \
+        round trip reading the entries' carts in between.
+        """)
+    var floor = false
 
     func run() throws {
         guard flush else {
@@ -68,16 +74,26 @@ struct BenchCommand: ParsableCommand {
         // like the drain, it is repeated and the median run (by p99) is reported whole.
         var latencyRuns: [LatencyBenchmark.Result] = []
         if rate > 0, worker == nil {
-            for _ in 1...max(1, runs) { latencyRuns.append(try measureLatency(urlText: urlText, me: me)) }
+            let arguments = [me, "worker", "--redis-url", urlText, "--log-level", "warning"]
+            for _ in 1...max(1, runs) { latencyRuns.append(try measureLatency(urlText: urlText, worker: arguments)) }
         }
         let latency = medianRun(latencyRuns, by: \.p99Micros)
+        var floors: [Floor] = []
+        if floor, rate > 0, worker == nil {
+            for stateReads in [0, 1] {
+                let arguments = [me, "relay", "--redis-url", urlText, "--state-reads", "\(stateReads)"]
+                var floorRuns: [LatencyBenchmark.Result] = []
+                for _ in 1...max(1, runs) { floorRuns.append(try measureLatency(urlText: urlText, worker: arguments)) }
+                floors.append(Floor(stateReads: stateReads, runs: floorRuns, median: medianRun(floorRuns, by: \.p99Micros)!))
+            }
+        }
         if let plot, let latency {
             let svg = SVGPlot.render(latenciesMicros: latency.latencies, lag: latency.lag,
                                      title: "\(label): \(latency.offeredRate) events/s offered for \(latencySeconds) s")
             try svg.write(toFile: plot, atomically: true, encoding: .utf8)
         }
         report(results: results, median: median, bytesPerCustomer: bytesPerCustomer, latency: latency,
-               latencyRuns: latencyRuns)
+               latencyRuns: latencyRuns, floors: floors)
     }
 
     /// The run in the middle when ordered by `key` (the upper one of an even count); nil for none.
@@ -85,7 +101,18 @@ struct BenchCommand: ParsableCommand {
         runs.sorted { $0[keyPath: key] < $1[keyPath: key] }.dropFirst(runs.count / 2).first
     }
 
-    private func measureLatency(urlText: String, me: String) throws -> LatencyBenchmark.Result {
+    /// The latency measured with `LatencyFloorRelay` in the worker's place.
+    private struct Floor {
+        var stateReads: Int
+        var runs: [LatencyBenchmark.Result]
+        var median: LatencyBenchmark.Result
+        /// The JSON fields' prefix.
+        var name: String { stateReads == 0 ? "floor" : "floor_read" }
+        var title: String { stateReads == 0 ? "relay: XREAD, EXEC" : "relay: XREAD, \(stateReads) state read, EXEC" }
+    }
+
+    /// `worker`: the command run in the worker's place during the window.
+    private func measureLatency(urlText: String, worker: [String]) throws -> LatencyBenchmark.Result {
         let redis = try RedisConnection(url: RedisURL(parsing: urlText), commandTimeoutMs: 60_000)
         _ = try redis.command("FLUSHALL")
         // The drains' writes may have started an AOF rewrite: it is theirs, not the latency run's.
@@ -97,7 +124,7 @@ struct BenchCommand: ParsableCommand {
         config.skus = skus
         config.malformedShare = 0
         let entries = Workload.generate(config)
-        let process = WorkerProcess(arguments: [me, "worker", "--redis-url", urlText, "--log-level", "warning"])
+        let process = WorkerProcess(arguments: worker)
         let pid = try process.start()
         defer {
             kill(pid, SIGTERM)
@@ -108,7 +135,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     private func report(results: [DrainBenchmark.Run], median: DrainBenchmark.Run, bytesPerCustomer: Double?,
-                        latency: LatencyBenchmark.Result?, latencyRuns: [LatencyBenchmark.Result]) {
+                        latency: LatencyBenchmark.Result?, latencyRuns: [LatencyBenchmark.Result], floors: [Floor]) {
         func f(_ v: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", v) }
         let ms = { (us: UInt64) in f(Double(us) / 1000, 2) }
         if json {
@@ -132,6 +159,11 @@ struct BenchCommand: ParsableCommand {
                            ("max_backlog", "\(latency.lag.map(\.1).max() ?? 0)"),
                            ("p99_ms_runs", "[" + latencyRuns.map { ms($0.p99Micros) }.joined(separator: ",") + "]")]
             }
+            for floor in floors {
+                fields += [("\(floor.name)_p50_ms", ms(floor.median.p50Micros)), ("\(floor.name)_p99_ms", ms(floor.median.p99Micros)),
+                           ("\(floor.name)_p999_ms", ms(floor.median.p999Micros)),
+                           ("\(floor.name)_p99_ms_runs", "[" + floor.runs.map { ms($0.p99Micros) }.joined(separator: ",") + "]")]
+            }
             print("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")
             return
         }
@@ -153,6 +185,10 @@ struct BenchCommand: ParsableCommand {
             table.add("latency p50 / p99 / p99.9 / max (median run)", "\(ms(latency.p50Micros)) / \(ms(latency.p99Micros)) / \(ms(latency.p999Micros)) / \(ms(latency.maxMicros)) ms")
             table.add("latency p99 of each run", latencyRuns.map { ms($0.p99Micros) }.joined(separator: ", ") + " ms")
             table.add("max backlog (lag + pending)", "\(latency.lag.map(\.1).max() ?? 0)")
+        }
+        for floor in floors {
+            table.add("floor (\(floor.title)) p50 / p99 / p99.9", "\(ms(floor.median.p50Micros)) / \(ms(floor.median.p99Micros)) / \(ms(floor.median.p999Micros)) ms")
+            table.add("floor (\(floor.title)) p99 of each run", floor.runs.map { ms($0.p99Micros) }.joined(separator: ", ") + " ms")
         }
         print(table.rendered)
         print("bench events/s=\(f(median.eventsPerSecond, 0)) redis_us_per_event=\(f(median.redisMicrosPerEvent, 2)) p99_ms=\(latency.map { ms($0.p99Micros) } ?? "n/a") bytes_per_customer=\(bytesPerCustomer.map { f($0, 0) } ?? "n/a")")

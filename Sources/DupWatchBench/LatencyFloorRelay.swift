@@ -1,0 +1,66 @@
+public import DupWatchCore
+public import DupWatchStore
+public import RedisClient
+
+/// The least any worker can do between an input entry and its alert, run in the worker's place
+/// so that the latency benchmark's own producer and alert reader measure the host's floor: one
+/// blocking XREAD, then (`stateReads`) pipelined round trips that read each entry's cart, then
+/// one MULTI/EXEC that XADDs the alerts. No rules, no consumer group, no crash safety.
+///
+/// It raises an alert for every `alertEvery`-th entry read, so that the alert stream and its
+/// reader carry about as much as with DupWatch (about 1 entry in 70 raises an alert at
+/// `dupwatch bench`'s default workload).
+public struct LatencyFloorRelay: Sendable {
+    public let keys: KeySchema
+    public let stateReads: Int
+    public let alertEvery: Int
+
+    public init(keys: KeySchema = KeySchema(), stateReads: Int, alertEvery: Int = 64) {
+        self.keys = keys
+        self.stateReads = stateReads
+        self.alertEvery = max(1, alertEvery)
+    }
+
+    /// The id the latency benchmark looks an alert up by (`trigger_id`): an order's `order_id`,
+    /// a cart entry's stream id.
+    public static func triggerID(of entry: StreamEntry, source: EventSource) -> String {
+        guard source == .orderPlaced, let orderID = entry.value(of: "order_id") else { return entry.id }
+        return String(decoding: orderID, as: UTF8.self)
+    }
+
+    /// Relays until the process is killed.
+    public func run(on redis: RedisConnection) throws -> Never {
+        // The benchmark's lag sampler reads the groups; the relay itself reads without one.
+        for source in EventSource.allCases {
+            _ = try redis.command("XGROUP", "CREATE", keys.stream(for: source), "dupwatch", "$", "MKSTREAM")
+        }
+        let sources: [EventSource] = [.cart, .orderPlaced]
+        var positions = sources.map { _ in "$" }
+        var seen = 0
+        while true {
+            var read = RedisCommand("XREAD")
+            for word in ["COUNT", "2000", "BLOCK", "1000", "STREAMS"] { read.append(word) }
+            for source in sources { read.append(keys.stream(for: source)) }
+            for position in positions { read.append(position) }
+            var customers: Set<String> = []
+            var alerts: [RedisCommand] = []
+            for (stream, entries) in try StreamCommands.decodeXRead(redis.send(read).throwIfError()) {
+                guard let index = sources.firstIndex(where: { keys.stream(for: $0) == stream }),
+                      let last = entries.last else { continue }
+                positions[index] = last.id
+                for entry in entries {
+                    if let customer = entry.value(of: "customer_id") { customers.insert(String(decoding: customer, as: UTF8.self)) }
+                    seen += 1
+                    guard seen % alertEvery == 0 else { continue }
+                    alerts.append(RedisCommand("XADD", keys.alertStream, "MAXLEN", "~", "100000", "*",
+                                               "trigger_id", Self.triggerID(of: entry, source: sources[index])))
+                }
+            }
+            guard !customers.isEmpty else { continue }
+            for _ in 0..<stateReads {
+                _ = try redis.pipeline(customers.map { RedisCommand("HGETALL", keys.cart($0)) })
+            }
+            if !alerts.isEmpty, case .aborted(let error) = try redis.transaction(alerts) { throw error }
+        }
+    }
+}

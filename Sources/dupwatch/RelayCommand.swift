@@ -1,0 +1,20 @@
+import ArgumentParser
+import DupWatchBench
+
+/// Run by `dupwatch bench --floor` in the worker's place; not for users.
+struct RelayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "relay",
+        abstract: "Benchmark aid: copy input entries to the alert stream with no rules (the latency floor).",
+        shouldDisplay: false)
+
+    @OptionGroup var connection: ConnectionOptions
+    @Option(help: "Pipelined round trips reading the entries' carts before each commit.") var stateReads: Int = 0
+    @Option(help: "Raise an alert for every N-th entry read.") var alertEvery: Int = 64
+
+    func run() throws {
+        let redis = try connection.connect()
+        redis.setCommandTimeout(ms: 10_000)
+        try LatencyFloorRelay(stateReads: stateReads, alertEvery: alertEvery).run(on: redis)
+    }
+}
