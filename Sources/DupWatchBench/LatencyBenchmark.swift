@@ -88,18 +88,24 @@ public struct LatencyBenchmark {
         usleep(300_000) // the reader's first XREAD with `$` must be in place before anything is sent
 
         let producer = try RedisConnection(url: url)
-        let perTick = max(1, rate / 1000) // one pipelined burst per millisecond
+        let pacer = Pacer(rate: rate, total: entries.count)
         var sent: [String: ContinuousClock.Instant] = [:]
         sent.reserveCapacity(entries.count)
         var index = 0
-        var tick = 0
+        var pipelines = 0
         let produceStart = ContinuousClock.now
+        func nanos(_ duration: Duration) -> Int64 {
+            duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+        }
         var bar = ProgressBar("latency: offering \(rate)/s", total: entries.count)
         while index < entries.count {
-            let due = produceStart.advanced(by: .milliseconds(tick))
-            let now = ContinuousClock.now
-            if now < due { usleep(UInt32(max(0, (now.duration(to: due)).components.attoseconds / 1_000_000_000_000))) }
-            let slice = entries[index..<min(entries.count, index + perTick)]
+            let elapsed = nanos(produceStart.duration(to: .now))
+            let due = pacer.next(sent: index, elapsedNanos: elapsed)
+            if due.isEmpty {
+                usleep(UInt32(max(1, (pacer.dueNanos(of: index) - elapsed) / 1000)))
+                continue
+            }
+            let slice = entries[due]
             let commands = slice.map { $0.xadd(keys: keys) }
             let sentAt = ContinuousClock.now
             let replies = try producer.pipeline(commands)
@@ -110,9 +116,9 @@ public struct LatencyBenchmark {
                     sent[id] = sentAt
                 }
             }
-            index += slice.count
-            tick += 1
-            if tick % 100 == 0 { bar.update(index) }
+            index = due.upperBound
+            pipelines += 1
+            if pipelines % 500 == 0 { bar.update(index) }
         }
         bar.update(entries.count)
         let produced = produceStart.duration(to: .now)

@@ -153,7 +153,9 @@ struct BenchCommand: ParsableCommand {
             ]
             if let bytesPerCustomer { fields.append(("bytes_per_customer", f(bytesPerCustomer, 0))) }
             if let latency {
-                fields += [("latency_rate", "\(latency.offeredRate)"), ("latency_alerts", "\(latency.measured)"),
+                fields += [("latency_rate", "\(latency.offeredRate)"),
+                           ("latency_sent_per_s", f(Double(latency.sent) / latency.seconds, 0)),
+                           ("latency_alerts", "\(latency.measured)"),
                            ("p50_ms", ms(latency.p50Micros)), ("p99_ms", ms(latency.p99Micros)),
                            ("p999_ms", ms(latency.p999Micros)), ("max_ms", ms(latency.maxMicros)),
                            ("max_backlog", "\(latency.lag.map(\.1).max() ?? 0)"),
@@ -181,6 +183,7 @@ struct BenchCommand: ParsableCommand {
         } ?? "n/a (AOF off)")
         if let bytesPerCustomer { table.add("bytes / customer (cart 5 + 5 orders × 3)", f(bytesPerCustomer, 0) + " B") }
         if let latency {
+            table.add("latency @ \(latency.offeredRate)/s: sent per second", f(Double(latency.sent) / latency.seconds, 0))
             table.add("latency @ \(latency.offeredRate)/s: alerts measured", "\(latency.measured)")
             table.add("latency p50 / p99 / p99.9 / max (median run)", "\(ms(latency.p50Micros)) / \(ms(latency.p99Micros)) / \(ms(latency.p999Micros)) / \(ms(latency.maxMicros)) ms")
             table.add("latency p99 of each run", latencyRuns.map { ms($0.p99Micros) }.joined(separator: ", ") + " ms")
