@@ -35,7 +35,11 @@ public struct LatencyFloorRelay: Sendable {
             _ = try redis.command("XGROUP", "CREATE", keys.stream(for: source), "dupwatch", "$", "MKSTREAM")
         }
         let sources: [EventSource] = [.cart, .orderPlaced]
-        var positions = sources.map { _ in "$" }
+        // From the streams' current ends. Not `$` in every read: that would skip whatever
+        // arrives in a stream while the relay reads (or commits for) the other.
+        var positions = try sources.map { source in
+            try StreamCommands.decodeEntries(redis.command("XREVRANGE", keys.stream(for: source), "+", "-", "COUNT", "1")).first?.id ?? "0-0"
+        }
         var seen = 0
         while true {
             var read = RedisCommand("XREAD")

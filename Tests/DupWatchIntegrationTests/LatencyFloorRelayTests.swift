@@ -1,0 +1,30 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `dupwatch bench --floor` measures the host with `dupwatch relay` in the worker's place; the
+/// measurement is only meaningful if the relay really answers what it reads with alerts the
+/// benchmark can match.
+@Suite("Latency floor relay against redis-server")
+struct LatencyFloorRelayIntegrationTests {
+    @Test(arguments: [0, 1])
+    func everyNthEntryReadBecomesAnAlertCarryingItsTriggerID(stateReads: Int) async throws {
+        let h = try Harness()
+        let relay = try h.start(["relay", "--redis-url", h.url, "--state-reads", "\(stateReads)", "--alert-every", "2"])
+        defer { relay.signal(SIGKILL) }
+        // The relay reads from `$`: wait until its groups exist (it creates them first).
+        #expect(try await h.eventually(timeout: 10) { try h.groupInfo(Streams.cart) != nil })
+        try await Task.sleep(for: .milliseconds(200))
+
+        let cart1 = try h.cartAdd("C1", sku: "MILK", ts: "2026-11-20T10:00:00Z")
+        let cart2 = try h.cartAdd("C2", sku: "EGGS", ts: "2026-11-20T10:00:01Z")
+        try h.order("O-9", customer: "C1", items: itemsJSON([("MILK", 1, nil)]), ts: "2026-11-20T10:00:02Z")
+        try h.order("O-10", customer: "C2", items: itemsJSON([("EGGS", 1, nil)]), ts: "2026-11-20T10:00:03Z")
+
+        #expect(try await h.eventually(timeout: 10) { try h.alerts().count == 2 })
+        // The 2nd and 4th entry read (entries arrive in this order whatever the reads' sizes):
+        // a cart entry by its stream id, an order by its order id, as the benchmark looks them up.
+        let triggers = try h.alerts().compactMap { $0["trigger_id"] }
+        #expect(Set(triggers) == [cart2, "O-10"], "triggers: \(triggers), cart entries \(cart1), \(cart2)")
+    }
+}
