@@ -2,8 +2,8 @@
 /// seconds after the start. The producer sends, in one pipeline, every entry due by now and
 /// then sleeps until the next one is due, so the entries go out as evenly as the producer's
 /// sleeps allow (a sleep lasts some 50-100 µs on Linux) instead of in one burst per
-/// millisecond, which made every thread on the host wake at the same instant (p99 2.5-2.8 vs
-/// 1.7-2.9 ms, docs/DESIGN.md "Latency").
+/// millisecond, which made every thread on the host wake at the same instant (median p99 of 5
+/// interleaved pairs 2.51 -> 2.07 ms; docs/DESIGN.md, "Where the time goes now").
 public struct Pacer: Sendable {
     public let rate: Int
     public let total: Int

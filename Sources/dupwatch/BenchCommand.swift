@@ -28,12 +28,12 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Name of the worker in the report.") var label: String = "dupwatch"
     @Option(help: "Write an SVG of the latency distribution and the backlog over time.") var plot: String?
     @Flag(help: "Print one JSON object instead of the table.") var json = false
-    @Flag(help: """
+    @Flag(name: .customLong("floor"), help: """
         Also measure the host's latency floor: the same producer and alert reader with a relay in \
         the worker's place (XREAD, then MULTI/EXEC of the alerts; no state, no rules), and with one \
         round trip reading the entries' carts in between.
         """)
-    var floor = false
+    var measureFloor = false
 
     func run() throws {
         guard flush else {
@@ -79,7 +79,7 @@ struct BenchCommand: ParsableCommand {
         }
         let latency = medianRun(latencyRuns, by: \.p99Micros)
         var floors: [Floor] = []
-        if floor, rate > 0, worker == nil {
+        if measureFloor, rate > 0, worker == nil {
             for stateReads in [0, 1] {
                 let arguments = [me, "relay", "--redis-url", urlText, "--state-reads", "\(stateReads)"]
                 var floorRuns: [LatencyBenchmark.Result] = []
