@@ -1,7 +1,7 @@
 import Foundation
 public import DupWatchStore
 import Histogram
-public import RedisClient
+import RedisClient
 
 /// Offers a fixed rate of entries to a running worker and measures, for every entry that raises
 /// an alert, the delay from just before its XADD to the alert being read from
@@ -75,8 +75,7 @@ public struct LatencyBenchmark {
                             lag += ((try? fields["lag"]?.int) ?? 0) + ((try? fields["pending"]?.int) ?? 0)
                         }
                     }
-                    let elapsed = start.duration(to: .now)
-                    samples.append((Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, lag))
+                    samples.append((start.duration(to: .now).inSeconds, lag))
                     usleep(100_000)
                 }
                 lags.value = samples
@@ -94,12 +93,9 @@ public struct LatencyBenchmark {
         var index = 0
         var pipelines = 0
         let produceStart = ContinuousClock.now
-        func nanos(_ duration: Duration) -> Int64 {
-            duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
-        }
         var bar = ProgressBar("latency: offering \(rate)/s", total: entries.count)
         while index < entries.count {
-            let elapsed = nanos(produceStart.duration(to: .now))
+            let elapsed = produceStart.duration(to: .now).inNanoseconds
             let due = pacer.next(sent: index, elapsedNanos: elapsed)
             if due.isEmpty {
                 usleep(UInt32(max(1, (pacer.dueNanos(of: index) - elapsed) / 1000)))
@@ -134,15 +130,14 @@ public struct LatencyBenchmark {
         var measured = 0
         for (trigger, receivedAt) in receipts.value {
             guard let sentAt = sends.value[trigger] else { continue }
-            let delay = sentAt.duration(to: receivedAt)
-            let micros = UInt64(max(0, delay.components.seconds * 1_000_000 + delay.components.attoseconds / 1_000_000_000_000))
+            let micros = UInt64(max(0, sentAt.duration(to: receivedAt).inMicroseconds))
             _ = histogram.record(micros)
             latencies.append(micros)
             measured += 1
         }
         return Result(
             offeredRate: rate,
-            seconds: Double(produced.components.seconds) + Double(produced.components.attoseconds) / 1e18,
+            seconds: produced.inSeconds,
             sent: entries.count, measured: measured,
             p50Micros: histogram.valueAtPercentile(50), p99Micros: histogram.valueAtPercentile(99),
             p999Micros: histogram.valueAtPercentile(99.9), maxMicros: histogram.max,

@@ -56,7 +56,7 @@ public struct WorkerProcess {
             + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
         let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         return Result(status: exitCode,
-                      wallSeconds: Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18,
+                      wallSeconds: wall.inSeconds,
                       cpuSeconds: cpu, maxRSSBytes: peakKB * 1024)
     }
 
