@@ -21,7 +21,7 @@ has_jemalloc || missing+=("libjemalloc.so")
 if ((${#missing[@]} > 0)); then
     note "missing: ${missing[*]}; installing redis-server redis-tools libhiredis-dev libjemalloc-dev with apt-get"
     command -v apt-get >/dev/null 2>&1 ||
-        die "apt-get not found (not Debian/Ubuntu?): install Redis 7 (redis-server, redis-cli) the hiredis development headers ($HIREDIS_HEADER) and jemalloc (libjemalloc.so) with your package manager, then rerun"
+        die "apt-get not found (not Debian/Ubuntu?): install Redis 7 (redis-server, redis-cli), the hiredis development headers ($HIREDIS_HEADER) and jemalloc (libjemalloc.so) with your package manager, then rerun"
     sudo=()
     if [[ "$(id -u)" != 0 ]]; then
         command -v sudo >/dev/null 2>&1 ||

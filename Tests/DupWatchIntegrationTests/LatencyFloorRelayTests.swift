@@ -12,7 +12,8 @@ struct LatencyFloorRelayIntegrationTests {
         let h = try Harness()
         let relay = try h.start(["relay", "--redis-url", h.url, "--state-reads", "\(stateReads)", "--alert-every", "2"])
         defer { relay.signal(SIGKILL) }
-        // The relay reads from `$`: wait until its groups exist (it creates them first).
+        // The relay reads from where the streams end when it starts: wait until it has started
+        // (it creates the groups first, then takes the streams' ends).
         #expect(try await h.eventually(timeout: 10) { try h.groupInfo(Streams.cart) != nil })
         try await Task.sleep(for: .milliseconds(200))
 
