@@ -228,7 +228,9 @@ struct WorkerLifecycleTests {
     // MARK: 10
 
     @Test func refusedConnectionIsRetriedAndReportedUntilSigterm() async throws {
-        let port = try RedisTestServer.freeLoopbackPort()
+        // Held for the whole test: a server that another test starts must not land on it.
+        let closed = try ClosedLoopbackPort()
+        let port = closed.port
         let url = "redis://127.0.0.1:\(port)"
         let worker = try DupwatchProcess(["worker", "--redis-url", url, "--drain"])
         let reported = try await worker.waitForStderr(timeout: 3) { $0.contains("cannot connect") && $0.contains("127.0.0.1:\(port)") }
@@ -244,6 +246,7 @@ struct WorkerLifecycleTests {
         // One line per condition, not one per retry.
         let warnings = result.stderr.split(separator: "\n").filter { $0.contains("cannot connect") }
         #expect(warnings.count == 1, "\(result.stderr)")
+        withExtendedLifetime(closed) {}
     }
 
     @Test func wrongOrMissingPasswordExitsNonZeroNamingTheProblemWithoutPrintingThePassword() async throws {

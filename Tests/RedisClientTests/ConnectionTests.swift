@@ -247,9 +247,12 @@ struct ConnectionTests {
     }
 
     @Test func connectionRefusedNamesURLAndHint() throws {
-        let port = try RedisTestServer.freeLoopbackPort()
+        let closed = try ClosedLoopbackPort()
+        let port = closed.port
         let url = try RedisURL(parsing: "redis://u:hidden@127.0.0.1:\(port)")
-        let error = #expect(throws: RedisError.self) { try RedisConnection(url: url, connectTimeoutMs: 500) }
+        let error = withExtendedLifetime(closed) {
+            #expect(throws: RedisError.self) { try RedisConnection(url: url, connectTimeoutMs: 500) }
+        }
         let text = error?.description ?? ""
         #expect(error?.kind == .connection)
         #expect(error?.isRetryable == true)
