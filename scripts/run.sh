@@ -19,9 +19,5 @@ swift build -c release ||
 require_credentials
 [[ -x "$ROOT/.build/release/dupwatch" ]] || die ".build/release/dupwatch is missing after the build; try: swift build -c release --product dupwatch"
 
-# The worker's user may call the read-only state function but not load it: admin loads it.
-"$ROOT/.build/release/dupwatch" functions load --redis-url "$DUPWATCH_ADMIN_URL" >/dev/null ||
-    note "could not load the function library; the worker reads state with plain commands (one round trip more per batch)"
-
 note "starting the worker (Ctrl-C stops it); in another terminal: scripts/demo.sh"
 exec "$ROOT/.build/release/dupwatch" worker "$@"

@@ -11,9 +11,7 @@ public enum LoadedState: Sendable, Equatable {
 
 /// Reads customers' state in two pipelined round trips for a whole batch: first the cart,
 /// the last-N list, the event ids and every order the batch names; then the orders on the
-/// last-N lists that were not fetched yet. With `oneRoundTrip` (the `StateFunctions` library is
-/// loaded), a customer's cart, list and last-N orders come from one `FCALL_RO` in the first
-/// round trip, and there is no second.
+/// last-N lists that were not fetched yet.
 public struct StateLoader: Sendable {
     public let keys: KeySchema
     public let historyDepth: Int
@@ -36,18 +34,16 @@ public struct StateLoader: Sendable {
     }
 
     /// The same, with `leading` commands sent first in the same pipeline (the worker's lease
-    /// check), saving a round trip; their replies come back in `leadingReplies`. Throws the
-    /// function's error, after every reply was read, when `oneRoundTrip` finds it missing.
+    /// check), saving a round trip; their replies come back in `leadingReplies`.
     public func load(customers: [String], namedOrders: [String: Set<String>], eventIDsOf: Set<String>?,
-                     cached: [String: CustomerState], after leading: [RedisCommand], oneRoundTrip: Bool = false,
+                     cached: [String: CustomerState], after leading: [RedisCommand],
                      from connection: RedisConnection) throws -> (states: [String: LoadedState], leadingReplies: [RedisReply]) {
         guard !customers.isEmpty || !leading.isEmpty else { return ([:], []) }
         var read = StateRead(loader: self, customers: customers, namedOrders: namedOrders, eventIDsOf: eventIDsOf,
-                             cached: cached, after: leading, oneRoundTrip: oneRoundTrip)
+                             cached: cached, after: leading)
         if !read.commands.isEmpty {
             try connection.pipeline(read.commands) { read.decode($0, $1) }
         }
-        if let failure = read.functionFailure { throw RedisError.server(failure, context: "FCALL_RO \(StateFunctions.readState)") }
         try read.writeFollowUp(to: connection)
         try read.readFollowUp(from: connection)
         return (read.finish(), read.leadingReplies)
@@ -62,7 +58,7 @@ public struct StateLoader: Sendable {
 public struct StateRead {
     // Replies are decoded in place (RedisReplyView): a batch reads thousands of hash fields,
     // and a RedisReply tree of byte arrays per field cost more than the decoding itself.
-    private enum Slot { case leading, cart, recentIDs, eventIDs, order(String), cartAndRecentOrders }
+    private enum Slot { case leading, cart, recentIDs, eventIDs, order(String) }
 
     public let customers: [String]
     private let keys: KeySchema
@@ -72,13 +68,10 @@ public struct StateRead {
     private var followUp: [(customer: Int, orderID: String)] = []
     /// The replies of the `leading` commands, in order.
     public private(set) var leadingReplies: [RedisReply] = []
-    /// The error of an `FCALL_RO` as a whole (the function is missing, or may not be called):
-    /// Redis's state is unknown then, not corrupt, so the caller throws it.
-    public private(set) var functionFailure: String?
 
     /// See `StateLoader.load` for the parameters.
     public init(loader: StateLoader, customers: [String], namedOrders: [String: Set<String>], eventIDsOf: Set<String>?,
-                cached: [String: CustomerState], after leading: [RedisCommand] = [], oneRoundTrip: Bool = false) {
+                cached: [String: CustomerState], after leading: [RedisCommand] = []) {
         self.customers = customers
         self.keys = loader.keys
         let keys = loader.keys
@@ -95,15 +88,10 @@ public struct StateRead {
             } else {
                 partial.append(PartialState())
                 toFetch = namedOrders[customer, default: []].sorted()
-                if oneRoundTrip {
-                    commands.append(StateFunctions.readStateCommand(keys, customer: customer, historyDepth: loader.historyDepth))
-                    slots.append((index, .cartAndRecentOrders))
-                } else {
-                    commands.append(RedisCommand("HGETALL", keys.cart(customer)))
-                    slots.append((index, .cart))
-                    commands.append(RedisCommand("LRANGE", keys.recentOrders(customer), "0", String(loader.historyDepth - 1)))
-                    slots.append((index, .recentIDs))
-                }
+                commands.append(RedisCommand("HGETALL", keys.cart(customer)))
+                slots.append((index, .cart))
+                commands.append(RedisCommand("LRANGE", keys.recentOrders(customer), "0", String(loader.historyDepth - 1)))
+                slots.append((index, .recentIDs))
             }
             if eventIDsOf?.contains(customer) ?? true {
                 commands.append(RedisCommand("HGETALL", keys.eventIDs(customer)))
@@ -125,12 +113,6 @@ public struct StateRead {
         case .recentIDs: partial[customer].decodeRecentIDs(reply)
         case .eventIDs: partial[customer].decodeEventIDs(reply)
         case .order(let orderID): partial[customer].decodeOrder(orderID, reply)
-        case .cartAndRecentOrders:
-            if reply.kind == .error {
-                if functionFailure == nil { functionFailure = reply.text }
-            } else {
-                partial[customer].decodeCartAndRecentOrders(reply)
-            }
         }
     }
 
@@ -205,20 +187,6 @@ private struct PartialState {
                 }
                 state.cart[sku] = line
             }
-        }
-    }
-
-    /// The reply of `StateFunctions.readState`: the cart, the last-N ids, then their orders.
-    mutating func decodeCartAndRecentOrders(_ reply: RedisReplyView) {
-        guard reply.kind == .array, reply.count >= 2 else { return fail("\(StateFunctions.readState): unexpected reply") }
-        decodeCart(reply[0])
-        decodeRecentIDs(reply[1])
-        guard problem == nil else { return }
-        guard reply.count == 2 + recentIDs.count else {
-            return fail("\(StateFunctions.readState): \(reply.count - 2) orders for \(recentIDs.count) ids")
-        }
-        for (offset, orderID) in recentIDs.enumerated() {
-            decodeOrder(orderID, reply[2 + offset])
         }
     }
 

@@ -28,10 +28,6 @@ public final class Worker {
     var connection: RedisConnection?
     private var cache: StateCache
     private var ownsLease = false
-    /// Whether this connection reads a customer's state in one call (`StateFunctions`); nil until
-    /// asked, and again after anything uncertain.
-    private var stateFunctionReady: Bool?
-    private var stateFunctionNoticeLogged = false
     private var needsResume = true
     private var standbyLogged = false
     var lastErrors: [ProcessingKey: String] = [:]
@@ -168,7 +164,6 @@ public final class Worker {
     private func reset() {
         if let connection, connection.isBroken { self.connection = nil }
         cache.removeAll()
-        stateFunctionReady = nil
         prefetcher.halt()
         inFlight = nil
         pendingAhead = []
@@ -270,26 +265,6 @@ public final class Worker {
         }
     }
 
-    /// Batches that are not read ahead (a caught-up worker's) read each customer in one call when
-    /// the function library is there: their alerts wait for every round trip. Read-ahead batches
-    /// use plain commands, whose second round trip the pipeline hides, at less CPU for Redis.
-    private func usesStateFunction(_ connection: RedisConnection) throws -> Bool {
-        if let ready = stateFunctionReady { return ready }
-        let ready: Bool
-        switch try StateFunctions.prepare(on: connection, keys: config.keys) {
-        case .ready:
-            ready = true
-        case .unavailable(let why):
-            ready = false
-            if !stateFunctionNoticeLogged {
-                logger.notice("reading state with plain commands (one more round trip per batch when caught up): \(why); an admin can load the library with `dupwatch functions load` (scripts/run.sh does), and the worker's ACL user needs +fcall_ro")
-                stateFunctionNoticeLogged = true
-            }
-        }
-        stateFunctionReady = ready
-        return ready
-    }
-
     /// Reading ahead needs the batches to be independent commits: not while a resume's attempt
     /// is uncounted or its head entry is processed alone (see Worker.resume), nor once stopping.
     private var readAheadAllowed: Bool {
@@ -316,8 +291,7 @@ public final class Worker {
         if attemptUncounted { leading.append(RedisCommand("INCR", config.keys.resumeAttempts(group: config.group))) }
         let (states, check) = try loader.load(customers: parsed.customers, namedOrders: parsed.namedOrders,
                                               eventIDsOf: parsed.eventIDCustomers, cached: cached,
-                                              after: leading, oneRoundTrip: try usesStateFunction(connection),
-                                              from: connection)
+                                              after: leading, from: connection)
         // Refused under OOM: it is counted with the next try, once Redis takes writes again.
         if attemptUncounted, case .integer = check[2] { attemptUncounted = false }
         guard try lease.isHeld(according: check) else {
