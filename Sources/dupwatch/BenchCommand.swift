@@ -21,6 +21,11 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Replay the Online Retail CSV (.csv.gz) instead of the synthetic workload.") var replay: String?
     @Option(help: "Offered rate for the latency measurement (events/s); 0 skips it.") var rate: Int = 20_000
     @Option(help: "Seconds the latency producer offers its rate.") var latencySeconds: Int = 10
+    @Option(help: """
+        Entries of the same workload drained before each latency window, so that its customers \
+        already have carts and orders, as in production (0: the window starts from an empty store).
+        """)
+    var latencyWarmEvents: Int = 0
     @Option(help: "Customers of the memory measurement (cart of 5 lines + 5 orders of 3 lines each); 0 skips it.")
     var memoryCustomers: Int = 10_000
     @Option(help: "Worker command to drain with ({url} = the Redis URL). Default: this dupwatch's worker --drain.")
@@ -119,11 +124,20 @@ struct BenchCommand: ParsableCommand {
         try RedisInfo.waitForAOFRewrite(redis)
         var config = WorkloadConfig()
         config.seed = seed &+ 1
-        config.events = rate * latencySeconds
+        config.events = latencyWarmEvents + rate * latencySeconds
         config.customers = customers
         config.skus = skus
         config.malformedShare = 0
-        let entries = Workload.generate(config)
+        var entries = Workload.generate(config)
+        if latencyWarmEvents > 0 {
+            let warm = Array(entries.prefix(latencyWarmEvents))
+            entries.removeFirst(warm.count)
+            try Workload.push(warm, keys: KeySchema(), to: redis)
+            let me = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+            let drained = try WorkerProcess(arguments: [me, "worker", "--redis-url", urlText, "--drain", "--log-level", "warning"]).run()
+            guard drained.status == 0 else { throw ValidationError("warming the store: the worker exited with status \(drained.status)") }
+            try RedisInfo.waitForAOFRewrite(redis)
+        }
         let process = WorkerProcess(arguments: worker)
         let pid = try process.start()
         defer {
@@ -154,6 +168,7 @@ struct BenchCommand: ParsableCommand {
             if let bytesPerCustomer { fields.append(("bytes_per_customer", f(bytesPerCustomer, 0))) }
             if let latency {
                 fields += [("latency_rate", "\(latency.offeredRate)"),
+                           ("latency_warm_events", "\(latencyWarmEvents)"),
                            ("latency_sent_per_s", f(Double(latency.sent) / latency.seconds, 0)),
                            ("latency_alerts", "\(latency.measured)"),
                            ("p50_ms", ms(latency.p50Micros)), ("p99_ms", ms(latency.p99Micros)),
@@ -183,6 +198,7 @@ struct BenchCommand: ParsableCommand {
         } ?? "n/a (AOF off)")
         if let bytesPerCustomer { table.add("bytes / customer (cart 5 + 5 orders × 3)", f(bytesPerCustomer, 0) + " B") }
         if let latency {
+            if latencyWarmEvents > 0 { table.add("latency: entries drained before each window", "\(latencyWarmEvents)") }
             table.add("latency @ \(latency.offeredRate)/s: sent per second", f(Double(latency.sent) / latency.seconds, 0))
             table.add("latency @ \(latency.offeredRate)/s: alerts measured", "\(latency.measured)")
             table.add("latency p50 / p99 / p99.9 / max (median run)", "\(ms(latency.p50Micros)) / \(ms(latency.p99Micros)) / \(ms(latency.p999Micros)) / \(ms(latency.maxMicros)) ms")

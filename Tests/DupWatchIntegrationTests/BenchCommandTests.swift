@@ -1,0 +1,35 @@
+import Foundation
+import RedisClient
+import TestSupport
+import Testing
+
+/// `dupwatch bench` end to end on a tiny workload: the options that shape what is measured.
+@Suite("dupwatch bench against redis-server")
+struct BenchCommandTests {
+    @Test func latencyWindowRunsAfterTheWarmEntriesWereDrained() async throws {
+        let h = try Harness()
+        let warm = 3_000
+        let rate = 2_000
+        let result = try await h.runDupwatch([
+            "bench", "--redis-url", h.url, "--flush", "--events", "1000", "--customers", "200", "--skus", "100",
+            "--runs", "1", "--rate", "\(rate)", "--latency-seconds", "1", "--latency-warm-events", "\(warm)",
+            "--memory-customers", "0", "--json",
+        ], timeout: 120)
+        #expect(result.exitedZero, "\(result)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
+                                "stdout is not one JSON object: \(result.stdout)")
+        #expect(json["latency_warm_events"] as? Int == warm, "\(json)")
+        let measured = try #require(json["latency_alerts"] as? Int, "\(json)")
+        #expect(measured > 0)
+
+        // The window's FLUSHALL came before the warm entries: the streams hold them and the
+        // window's, all processed; alerts of the warm drain precede the window's.
+        var entries: Int64 = 0
+        for stream in Streams.inputs {
+            entries += Int64(try h.xlen(stream))
+            #expect(try h.lag(stream) == 0, "\(stream) lag")
+        }
+        #expect(entries == Int64(warm + rate), "input entries after the run: \(entries)")
+        #expect(try h.xlen(Streams.alerts) > measured, "no alerts from the warm entries")
+    }
+}
