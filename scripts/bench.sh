@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # The whole performance comparison in one go: a fresh local Redis from the project's redis.conf
-# (AOF everysec), `dupwatch bench` (drain, memory, latency, and the host's latency floor), and
-# the peer workers of ../shared/peers on the same seeded input, then one summary line.
-#   scripts/bench.sh [--events N] [--peer-events N] [--seed S] [--runs R] [--plot FILE.svg]
+# (AOF everysec), `dupwatch bench` (drain, memory, latency, and the host's latency floor), the
+# latency again in a warm store (--warm N entries drained before each window, so customers
+# have carts and orders), and the peer workers of ../shared/peers on the same seeded input,
+# then one summary line.
+#   scripts/bench.sh [--events N] [--peer-events N] [--seed S] [--runs R] [--warm N] [--plot FILE.svg]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-EVENTS=1000000; PEER_EVENTS=50000; SEED=42; RUNS=3; PLOT=var/bench.svg; EXTRA=()
+EVENTS=1000000; PEER_EVENTS=50000; SEED=42; RUNS=3; WARM=300000; PLOT=var/bench.svg; EXTRA=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --events) EVENTS=$2; shift 2;; --peer-events) PEER_EVENTS=$2; shift 2;; --seed) SEED=$2; shift 2;;
-    --runs) RUNS=$2; shift 2;; --plot) PLOT=$2; shift 2;; *) EXTRA+=("$1"); shift;;
+    --runs) RUNS=$2; shift 2;; --warm) WARM=$2; shift 2;; --plot) PLOT=$2; shift 2;; *) EXTRA+=("$1"); shift;;
   esac
 done
 scripts/install-deps.sh
@@ -25,6 +27,8 @@ echo "bench: redis-server $(redis-server --version | awk '{print $3}') on port $
 "$BIN" bench --redis-url "$URL" --flush --events "$EVENTS" --seed "$SEED" --runs "$RUNS" --plot "$PLOT" --floor --json "${EXTRA[@]}" > var/bench-dupwatch.json
 "$BIN" bench --redis-url "$URL" --flush --events "$PEER_EVENTS" --seed "$SEED" --runs "$RUNS" --rate 0 --memory-customers 0 \
   --label dupwatch-small --json > var/bench-dupwatch-small.json
+"$BIN" bench --redis-url "$URL" --flush --events 1000 --seed "$SEED" --runs "$RUNS" --memory-customers 0 \
+  --latency-warm-events "$WARM" --label dupwatch-warm --json > var/bench-dupwatch-warm.json
 
 best=0; best_name=none
 if [ -f "$PEER" ]; then
@@ -44,6 +48,7 @@ fi
 python3 - "$best" "$best_name" <<'PY'
 import json, sys
 d = json.load(open("var/bench-dupwatch.json")); small = json.load(open("var/bench-dupwatch-small.json"))
+warm = json.load(open("var/bench-dupwatch-warm.json"))
 best, name = int(sys.argv[1]), sys.argv[2]
 rows = [("events/s (median)", d["events_per_s_median"]), ("runs", d["events_per_s_runs"]),
         ("same input as peers (%s-event): events/s" % small["events"], small["events_per_s_median"]),
@@ -53,6 +58,8 @@ rows = [("events/s (median)", d["events_per_s_median"]), ("runs", d["events_per_
         ("bytes/customer (cart 5 + 5×3 orders)", d.get("bytes_per_customer")),
         ("latency p50/p99/p99.9/max ms @ %s/s (median run)" % d.get("latency_rate"), "%s / %s / %s / %s" % (d.get("p50_ms"), d.get("p99_ms"), d.get("p999_ms"), d.get("max_ms"))),
         ("latency p99 ms of each run", d.get("p99_ms_runs")),
+        ("warm store (%s entries drained first): p50/p99/p99.9 ms" % warm.get("latency_warm_events"), "%s / %s / %s" % (warm.get("p50_ms"), warm.get("p99_ms"), warm.get("p999_ms"))),
+        ("warm store: latency p99 ms of each run", warm.get("p99_ms_runs")),
         ("floor: relay XREAD+EXEC p50/p99/p99.9 ms", "%s / %s / %s" % (d.get("floor_p50_ms"), d.get("floor_p99_ms"), d.get("floor_p999_ms"))),
         ("floor: relay + 1 state read p50/p99/p99.9 ms", "%s / %s / %s" % (d.get("floor_read_p50_ms"), d.get("floor_read_p99_ms"), d.get("floor_read_p999_ms")))]
 for k, v in rows: print(f"{k:<48} {v}")
