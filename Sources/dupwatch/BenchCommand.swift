@@ -46,7 +46,7 @@ struct BenchCommand: ParsableCommand {
         }
         _ = try connection.url() // validates it
         let urlText = connection.redisURL ?? ProcessInfo.processInfo.environment["DUPWATCH_REDIS_URL"] ?? "redis://127.0.0.1:6379"
-        let me = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+        let me = Self.executablePath
         let workerCommand = worker.map { $0.split(separator: " ").map(String.init) }
             ?? [me, "worker", "--redis-url", "{url}", "--drain", "--log-level", "warning"]
 
@@ -101,6 +101,11 @@ struct BenchCommand: ParsableCommand {
                latencyRuns: latencyRuns, floors: floors)
     }
 
+    /// This `dupwatch`, which runs the worker (and the relay) the benchmark measures.
+    private static var executablePath: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+    }
+
     /// The run in the middle when ordered by `key` (the upper one of an even count); nil for none.
     private func medianRun<Run, Key: Comparable>(_ runs: [Run], by key: KeyPath<Run, Key>) -> Run? {
         runs.sorted { $0[keyPath: key] < $1[keyPath: key] }.dropFirst(runs.count / 2).first
@@ -133,8 +138,7 @@ struct BenchCommand: ParsableCommand {
             let warm = Array(entries.prefix(latencyWarmEvents))
             entries.removeFirst(warm.count)
             try Workload.push(warm, keys: KeySchema(), to: redis)
-            let me = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
-            let drained = try WorkerProcess(arguments: [me, "worker", "--redis-url", urlText, "--drain", "--log-level", "warning"]).run()
+            let drained = try WorkerProcess(arguments: [Self.executablePath, "worker", "--redis-url", urlText, "--drain", "--log-level", "warning"]).run()
             guard drained.status == 0 else { throw ValidationError("warming the store: the worker exited with status \(drained.status)") }
             try RedisInfo.waitForAOFRewrite(redis)
         }
