@@ -61,7 +61,8 @@ rows = [("events/s (median)", d["events_per_s_median"]), ("runs", d["events_per_
         ("warm store (%s entries drained first): p50/p99/p99.9 ms" % warm.get("latency_warm_events"), "%s / %s / %s" % (warm.get("p50_ms"), warm.get("p99_ms"), warm.get("p999_ms"))),
         ("warm store: latency p99 ms of each run", warm.get("p99_ms_runs")),
         ("floor: relay XREAD+EXEC p50/p99/p99.9 ms", "%s / %s / %s" % (d.get("floor_p50_ms"), d.get("floor_p99_ms"), d.get("floor_p999_ms"))),
-        ("floor: relay + 1 state read p50/p99/p99.9 ms", "%s / %s / %s" % (d.get("floor_read_p50_ms"), d.get("floor_read_p99_ms"), d.get("floor_read_p999_ms")))]
+        ("floor: relay + 1 state read p50/p99/p99.9 ms", "%s / %s / %s" % (d.get("floor_read_p50_ms"), d.get("floor_read_p99_ms"), d.get("floor_read_p999_ms"))),
+        ("floor: the same + reader thread p50/p99/p99.9 ms", "%s / %s / %s" % (d.get("floor_read_handover_p50_ms"), d.get("floor_read_handover_p99_ms"), d.get("floor_read_handover_p999_ms")))]
 for k, v in rows: print(f"{k:<48} {v}")
 ratio = (small["events_per_s_median"] / best) if best else float("nan")
 print(f'bench events/s={d["events_per_s_median"]} vs_best_peer={ratio:.1f}x redis_us_per_event={d["redis_us_per_event"]} p99_ms={d.get("p99_ms")} bytes_per_customer={d.get("bytes_per_customer")}')

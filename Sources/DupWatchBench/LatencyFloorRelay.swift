@@ -1,6 +1,7 @@
 public import DupWatchCore
 public import DupWatchStore
 public import RedisClient
+import Foundation
 
 /// The least any worker can do between an input entry and its alert, run in the worker's place
 /// so that the latency benchmark's own producer and alert reader measure the host's floor: one
@@ -28,8 +29,9 @@ public struct LatencyFloorRelay: Sendable {
         return String(decoding: orderID, as: UTF8.self)
     }
 
-    /// Relays until the process is killed.
-    public func run(on redis: RedisConnection) throws -> Never {
+    /// Relays until the process is killed. With `readerURL`, a second thread reads on a
+    /// connection of its own and hands what it read to this one, as DupWatch's reader thread does.
+    public func run(on redis: RedisConnection, readerURL: RedisURL? = nil) throws -> Never {
         // The benchmark's lag sampler reads the groups; the relay itself reads without one.
         for source in EventSource.allCases {
             _ = try redis.command("XGROUP", "CREATE", keys.stream(for: source), "dupwatch", "$", "MKSTREAM")
@@ -41,7 +43,68 @@ public struct LatencyFloorRelay: Sendable {
             try StreamCommands.decodeEntries(redis.command("XREVRANGE", keys.stream(for: source), "+", "-", "COUNT", "1")).first?.id ?? "0-0"
         }
         var seen = 0
+        let handOver = HandOver()
+        if let readerURL {
+            let startPositions = positions
+            let thread = Thread { [self] in
+                var positions = startPositions
+                var seen = 0
+                guard let reader = try? RedisConnection(url: readerURL, commandTimeoutMs: 10_000) else { exit(3) }
+                while true {
+                    guard let batch = try? self.readOnce(reader, sources: sources, positions: &positions, seen: &seen) else { exit(3) }
+                    guard !batch.customers.isEmpty else { continue }
+                    handOver.put(batch)
+                }
+            }
+            thread.start()
+        }
         while true {
+            let batch: Batch
+            if readerURL != nil {
+                batch = handOver.takeAll()
+            } else {
+                batch = try readOnce(redis, sources: sources, positions: &positions, seen: &seen)
+            }
+            let customers = batch.customers
+            let alerts = batch.alerts
+            guard !customers.isEmpty else { continue }
+            for _ in 0..<stateReads {
+                _ = try redis.pipeline(customers.map { RedisCommand("HGETALL", keys.cart($0)) })
+            }
+            if !alerts.isEmpty, case .aborted(let error) = try redis.transaction(alerts) { throw error }
+        }
+    }
+
+    struct Batch: Sendable {
+        var customers: Set<String> = []
+        var alerts: [RedisCommand] = []
+    }
+
+    final class HandOver: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var pending = Batch()
+        private var ready = false
+        func put(_ batch: Batch) {
+            condition.lock()
+            pending.customers.formUnion(batch.customers)
+            pending.alerts += batch.alerts
+            ready = true
+            condition.signal()
+            condition.unlock()
+        }
+        func takeAll() -> Batch {
+            condition.lock()
+            while !ready { condition.wait() }
+            let batch = pending
+            pending = Batch()
+            ready = false
+            condition.unlock()
+            return batch
+        }
+    }
+
+    private func readOnce(_ redis: RedisConnection, sources: [EventSource], positions: inout [String], seen: inout Int) throws -> Batch {
+        do {
             var read = RedisCommand("XREAD")
             for word in ["COUNT", "2000", "BLOCK", "1000", "STREAMS"] { read.append(word) }
             for source in sources { read.append(keys.stream(for: source)) }
@@ -60,11 +123,7 @@ public struct LatencyFloorRelay: Sendable {
                                                "trigger_id", Self.triggerID(of: entry, source: sources[index])))
                 }
             }
-            guard !customers.isEmpty else { continue }
-            for _ in 0..<stateReads {
-                _ = try redis.pipeline(customers.map { RedisCommand("HGETALL", keys.cart($0)) })
-            }
-            if !alerts.isEmpty, case .aborted(let error) = try redis.transaction(alerts) { throw error }
+            return Batch(customers: customers, alerts: alerts)
         }
     }
 }

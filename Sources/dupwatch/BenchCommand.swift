@@ -35,8 +35,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of the table.") var json = false
     @Flag(name: .customLong("floor"), help: """
         Also measure the host's latency floor: the same producer and alert reader with a relay in \
-        the worker's place (XREAD, then MULTI/EXEC of the alerts; no state, no rules), and with one \
-        round trip reading the entries' carts in between.
+        the worker's place (XREAD, then MULTI/EXEC of the alerts; no state, no rules), with one \
+        round trip reading the entries' carts in between, and with that and a reader thread \
+        handing each read over, as DupWatch's does.
         """)
     var measureFloor = false
 
@@ -85,11 +86,12 @@ struct BenchCommand: ParsableCommand {
         let latency = medianRun(latencyRuns, by: \.p99Micros)
         var floors: [Floor] = []
         if measureFloor, rate > 0, worker == nil {
-            for stateReads in [0, 1] {
-                let arguments = [me, "relay", "--redis-url", urlText, "--state-reads", "\(stateReads)"]
+            for (stateReads, handOver) in [(0, false), (1, false), (1, true)] {
+                let arguments = [me, "relay", "--redis-url", urlText, "--state-reads", "\(stateReads)"] + (handOver ? ["--hand-over"] : [])
                 var floorRuns: [LatencyBenchmark.Result] = []
                 for _ in 1...max(1, runs) { floorRuns.append(try measureLatency(urlText: urlText, worker: arguments)) }
-                floors.append(Floor(stateReads: stateReads, runs: floorRuns, median: medianRun(floorRuns, by: \.p99Micros)!))
+                floors.append(Floor(stateReads: stateReads, handOver: handOver, runs: floorRuns,
+                                    median: medianRun(floorRuns, by: \.p99Micros)!))
             }
         }
         if let plot, let latency {
@@ -114,11 +116,15 @@ struct BenchCommand: ParsableCommand {
     /// The latency measured with `LatencyFloorRelay` in the worker's place.
     private struct Floor {
         var stateReads: Int
+        /// Read on a second thread that hands each read over, as DupWatch's reader does.
+        var handOver: Bool
         var runs: [LatencyBenchmark.Result]
         var median: LatencyBenchmark.Result
         /// The JSON fields' prefix.
-        var name: String { stateReads == 0 ? "floor" : "floor_read" }
-        var title: String { stateReads == 0 ? "relay: XREAD, EXEC" : "relay: XREAD, \(stateReads) state read, EXEC" }
+        var name: String { (stateReads == 0 ? "floor" : "floor_read") + (handOver ? "_handover" : "") }
+        var title: String {
+            (stateReads == 0 ? "relay: XREAD, EXEC" : "relay: XREAD, \(stateReads) state read, EXEC") + (handOver ? ", reader thread" : "")
+        }
     }
 
     /// `worker`: the command run in the worker's place during the window.

@@ -7,10 +7,11 @@ import Testing
 /// benchmark can match.
 @Suite("Latency floor relay against redis-server")
 struct LatencyFloorRelayIntegrationTests {
-    @Test(arguments: [0, 1])
-    func everyNthEntryReadBecomesAnAlertCarryingItsTriggerID(stateReads: Int) async throws {
+    @Test(arguments: [(0, false), (1, false), (1, true)])
+    func everyNthEntryReadBecomesAnAlertCarryingItsTriggerID(stateReads: Int, handOver: Bool) async throws {
         let h = try Harness()
-        let relay = try h.start(["relay", "--redis-url", h.url, "--state-reads", "\(stateReads)", "--alert-every", "2"])
+        let relay = try h.start(["relay", "--redis-url", h.url, "--state-reads", "\(stateReads)", "--alert-every", "2"]
+                                + (handOver ? ["--hand-over"] : []))
         defer { relay.signal(SIGKILL) }
         // The relay reads from where the streams end when it starts: wait until it has started
         // (it creates the groups first, then takes the streams' ends).
