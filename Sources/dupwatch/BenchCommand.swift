@@ -49,7 +49,7 @@ struct BenchCommand: ParsableCommand {
         let urlText = connection.redisURL ?? ProcessInfo.processInfo.environment["DUPWATCH_REDIS_URL"] ?? "redis://127.0.0.1:6379"
         let me = Self.executablePath
         let workerCommand = worker.map { $0.split(separator: " ").map(String.init) }
-            ?? [me, "worker", "--redis-url", "{url}", "--drain", "--log-level", "warning"]
+            ?? Self.dupwatchWorker(url: "{url}", drain: true)
 
         let entries: [GeneratedEntry]
         if let replay {
@@ -80,7 +80,7 @@ struct BenchCommand: ParsableCommand {
         // like the drain, it is repeated and the median run (by p99) is reported whole.
         var latencyRuns: [LatencyBenchmark.Result] = []
         if rate > 0, worker == nil {
-            let arguments = [me, "worker", "--redis-url", urlText, "--log-level", "warning"]
+            let arguments = Self.dupwatchWorker(url: urlText, drain: false)
             for _ in 1...max(1, runs) { latencyRuns.append(try measureLatency(urlText: urlText, worker: arguments)) }
         }
         let latency = medianRun(latencyRuns, by: \.p99Micros)
@@ -106,6 +106,11 @@ struct BenchCommand: ParsableCommand {
     /// This `dupwatch`, which runs the worker (and the relay) the benchmark measures.
     private static var executablePath: String {
         URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+    }
+
+    /// This dupwatch's worker as the benchmark runs it: quiet, and with `drain` until caught up.
+    private static func dupwatchWorker(url: String, drain: Bool) -> [String] {
+        [executablePath, "worker", "--redis-url", url] + (drain ? ["--drain"] : []) + ["--log-level", "warning"]
     }
 
     /// The run in the middle when ordered by `key` (the upper one of an even count); nil for none.
@@ -144,7 +149,7 @@ struct BenchCommand: ParsableCommand {
             let warm = Array(entries.prefix(latencyWarmEvents))
             entries.removeFirst(warm.count)
             try Workload.push(warm, keys: KeySchema(), to: redis)
-            let drained = try WorkerProcess(arguments: [Self.executablePath, "worker", "--redis-url", urlText, "--drain", "--log-level", "warning"]).run()
+            let drained = try WorkerProcess(arguments: Self.dupwatchWorker(url: urlText, drain: true)).run()
             guard drained.status == 0 else { throw ValidationError("warming the store: the worker exited with status \(drained.status)") }
             try RedisInfo.waitForAOFRewrite(redis)
         }
