@@ -85,24 +85,23 @@ public struct LatencyFloorRelay: Sendable {
         var alerts: [RedisCommand] = []
     }
 
+    /// What the reader thread read and the committing thread has not taken yet, merged. Only
+    /// batches with customers are put, so an empty one means nothing is waiting.
     final class HandOver: @unchecked Sendable {
         private let condition = NSCondition()
         private var pending = Batch()
-        private var ready = false
         func put(_ batch: Batch) {
             condition.lock()
             pending.customers.formUnion(batch.customers)
             pending.alerts += batch.alerts
-            ready = true
             condition.signal()
             condition.unlock()
         }
         func takeAll() -> Batch {
             condition.lock()
-            while !ready { condition.wait() }
+            while pending.customers.isEmpty { condition.wait() }
             let batch = pending
             pending = Batch()
-            ready = false
             condition.unlock()
             return batch
         }
