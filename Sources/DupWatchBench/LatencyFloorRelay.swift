@@ -32,9 +32,12 @@ public struct LatencyFloorRelay: Sendable {
     /// Relays until the process is killed. With `readerURL`, a second thread reads on a
     /// connection of its own and hands what it read to this one, as DupWatch's reader thread does.
     public func run(on redis: RedisConnection, readerURL: RedisURL? = nil) throws -> Never {
-        // The benchmark's lag sampler reads the groups; the relay itself reads without one.
+        // The benchmark's lag sampler reads the groups; the relay itself reads without one. They
+        // exist already after the warm-up drain of `bench --latency-warm-events`.
         for source in EventSource.allCases {
-            _ = try redis.command("XGROUP", "CREATE", keys.stream(for: source), "dupwatch", "$", "MKSTREAM")
+            let reply = try redis.send(RedisCommand("XGROUP", "CREATE", keys.stream(for: source), "dupwatch", "$", "MKSTREAM"))
+            if case .error(let message) = reply, message.hasPrefix("BUSYGROUP") { continue }
+            try reply.throwIfError()
         }
         let sources: [EventSource] = [.cart, .orderPlaced]
         // From the streams' current ends. Not `$` in every read: that would skip whatever

@@ -60,6 +60,14 @@ public struct WorkerProcess {
                       cpuSeconds: cpu, maxRSSBytes: peakKB * 1024)
     }
 
+    /// Whether the child has exited: it is a zombie until `wait` reaps it, so its pid cannot have
+    /// been reused yet.
+    public static func hasExited(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let nameEnd = stat.lastIndex(of: ")") else { return true }
+        return stat[nameEnd...].dropFirst(2).first == "Z"
+    }
+
     /// `VmHWM` of a live process, in kB; nil once it is gone.
     static func highWaterMarkKB(_ pid: pid_t) -> Int64? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }

@@ -160,7 +160,12 @@ struct BenchCommand: ParsableCommand {
             _ = WorkerProcess.wait(pid, startedAt: .now)
         }
         usleep(1_000_000) // groups created, lease taken
-        return try LatencyBenchmark(urlText: urlText).run(entries, rate: rate)
+        let result = try LatencyBenchmark(urlText: urlText).run(entries, rate: rate)
+        // Without this, a process that died at once would be reported as a latency of 0 ms.
+        if WorkerProcess.hasExited(pid) {
+            throw BenchError("dupwatch \(worker.dropFirst().first ?? "worker") exited during the latency window (its error is above): no latency to report")
+        }
+        return result
     }
 
     private func report(results: [DrainBenchmark.Run], median: DrainBenchmark.Run, bytesPerCustomer: Double?,

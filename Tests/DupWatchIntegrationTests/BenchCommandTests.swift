@@ -32,4 +32,22 @@ struct BenchCommandTests {
         #expect(entries == Int64(warm + rate), "input entries after the run: \(entries)")
         #expect(try h.xlen(Streams.alerts) > measured, "no alerts from the warm entries")
     }
+
+    /// The floor relays run in the worker's place on the same warm store: they find the groups
+    /// the warm-up drain created, and each reports latencies of alerts it really raised.
+    @Test func floorRelaysMeasureAWarmStoreToo() async throws {
+        let h = try Harness()
+        let result = try await h.runDupwatch([
+            "bench", "--redis-url", h.url, "--flush", "--events", "1000", "--customers", "200", "--skus", "100",
+            "--runs", "1", "--rate", "2000", "--latency-seconds", "1", "--latency-warm-events", "1000",
+            "--memory-customers", "0", "--floor", "--json",
+        ], timeout: 180)
+        #expect(result.exitedZero, "\(result)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
+                                "stdout is not one JSON object: \(result.stdout)")
+        for floor in ["floor", "floor_read", "floor_read_handover"] {
+            let p50 = try #require(json["\(floor)_p50_ms"] as? Double, "\(floor): \(json)")
+            #expect(p50 > 0, "\(floor) matched no alert")
+        }
+    }
 }

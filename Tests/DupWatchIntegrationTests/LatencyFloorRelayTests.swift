@@ -7,9 +7,15 @@ import Testing
 /// benchmark can match.
 @Suite("Latency floor relay against redis-server")
 struct LatencyFloorRelayIntegrationTests {
-    @Test(arguments: [(0, false), (1, false), (1, true)])
-    func everyNthEntryReadBecomesAnAlertCarryingItsTriggerID(stateReads: Int, handOver: Bool) async throws {
+    /// `groupsExist`: as after the warm-up drain of `bench --latency-warm-events`.
+    @Test(arguments: [(0, false, false), (1, false, false), (1, true, false), (1, true, true)])
+    func everyNthEntryReadBecomesAnAlertCarryingItsTriggerID(stateReads: Int, handOver: Bool, groupsExist: Bool) async throws {
         let h = try Harness()
+        if groupsExist {
+            for stream in Streams.inputs {
+                try h.redis.command("XGROUP", "CREATE", stream, "dupwatch", "0", "MKSTREAM")
+            }
+        }
         let relay = try h.start(["relay", "--redis-url", h.url, "--state-reads", "\(stateReads)", "--alert-every", "2"]
                                 + (handOver ? ["--hand-over"] : []))
         defer { relay.signal(SIGKILL) }
