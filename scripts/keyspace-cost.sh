@@ -5,7 +5,7 @@
 # most, each aimed at random customers among the first W, for W = a small and a large working set,
 # alternating, ROUNDS times. Same process, same keys, same memory: only how many customers the
 # commands spread over changes, as it does from the 100k to the 10M step of scripts/bench-scale.sh
-# (10,000 and 1,000,000 customers). docs/DESIGN.md, "Throughput as the data grows", reads it.
+# (10,000, 100,000 and 1,000,000 customers). docs/DESIGN.md, "Throughput as the data grows", reads it.
 #   scripts/keyspace-cost.sh [--customers 1000000] [--working-sets "10000 100000 1000000"] [--rounds 5] [--ops 300000]
 # Prints per command the median of Redis's own time per call (INFO commandstats usec_per_call,
 # execution only) and of its main thread's CPU per call (INFO cpu, parsing and replies too).
