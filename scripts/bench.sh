@@ -62,7 +62,8 @@ rows = [("events/s (median)", d["events_per_s_median"]), ("runs", d["events_per_
         ("warm store: latency p99 ms of each run", warm.get("p99_ms_runs")),
         ("floor: relay XREAD+EXEC p50/p99/p99.9 ms", "%s / %s / %s" % (d.get("floor_p50_ms"), d.get("floor_p99_ms"), d.get("floor_p999_ms"))),
         ("floor: relay + 1 state read p50/p99/p99.9 ms", "%s / %s / %s" % (d.get("floor_read_p50_ms"), d.get("floor_read_p99_ms"), d.get("floor_read_p999_ms"))),
-        ("floor: the same + reader thread p50/p99/p99.9 ms", "%s / %s / %s" % (d.get("floor_read_handover_p50_ms"), d.get("floor_read_handover_p99_ms"), d.get("floor_read_handover_p999_ms")))]
+        ("floor: the same + reader thread p50/p99/p99.9 ms", "%s / %s / %s" % (d.get("floor_read_handover_p50_ms"), d.get("floor_read_handover_p99_ms"), d.get("floor_read_handover_p999_ms"))),
+        ("floor: relay shaped like DupWatch p50/p99/p99.9 ms", "%s / %s / %s" % (d.get("floor_shaped_p50_ms"), d.get("floor_shaped_p99_ms"), d.get("floor_shaped_p999_ms")))]
 for k, v in rows: print(f"{k:<48} {v}")
 ratio = (small["events_per_s_median"] / best) if best else float("nan")
 print(f'bench events/s={d["events_per_s_median"]} vs_best_peer={ratio:.1f}x redis_us_per_event={d["redis_us_per_event"]} p99_ms={d.get("p99_ms")} bytes_per_customer={d.get("bytes_per_customer")}')

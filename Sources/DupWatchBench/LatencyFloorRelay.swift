@@ -8,17 +8,27 @@ import Foundation
 /// blocking XREAD, then (`stateReads`) pipelined round trips that read each entry's cart, then
 /// one MULTI/EXEC that XADDs the alerts. No rules, no consumer group, no crash safety.
 ///
+/// `dupwatchShaped` makes DupWatch's round trips and commit instead, without its decoding, rules
+/// or bookkeeping: the lease check (WATCH + GET) with each customer's cart and last-N order ids,
+/// then the hashes of those orders if there are any, then one MULTI/EXEC with a cart write per
+/// customer, the group moves, the lease renewal and the alerts. What DupWatch's latency adds
+/// to this relay's is its own CPU per batch.
+///
 /// It raises an alert for every `alertEvery`-th entry read, so that the alert stream and its
 /// reader carry about as much as with DupWatch (about 1 entry in 70 raises an alert at
 /// `dupwatch bench`'s default workload).
 public struct LatencyFloorRelay: Sendable {
     public let keys: KeySchema
     public let stateReads: Int
+    public let dupwatchShaped: Bool
     public let alertEvery: Int
+    /// The group DupWatch's worker uses by default, whose lag the benchmark samples.
+    static let group = "dupwatch"
 
-    public init(keys: KeySchema = KeySchema(), stateReads: Int, alertEvery: Int = 64) {
+    public init(keys: KeySchema = KeySchema(), stateReads: Int, dupwatchShaped: Bool = false, alertEvery: Int = 64) {
         self.keys = keys
         self.stateReads = stateReads
+        self.dupwatchShaped = dupwatchShaped
         self.alertEvery = max(1, alertEvery)
     }
 
@@ -35,7 +45,7 @@ public struct LatencyFloorRelay: Sendable {
         // The benchmark's lag sampler reads the groups; the relay itself reads without one. They
         // exist already after the warm-up drain of `bench --latency-warm-events`.
         for source in EventSource.allCases {
-            let reply = try redis.send(RedisCommand("XGROUP", "CREATE", keys.stream(for: source), "dupwatch", "$", "MKSTREAM"))
+            let reply = try redis.send(RedisCommand("XGROUP", "CREATE", keys.stream(for: source), Self.group, "$", "MKSTREAM"))
             if case .error(let message) = reply, message.hasPrefix("BUSYGROUP") { continue }
             try reply.throwIfError()
         }
@@ -76,6 +86,10 @@ public struct LatencyFloorRelay: Sendable {
             let customers = batch.customers
             let alerts = batch.alerts
             guard !customers.isEmpty else { continue }
+            if dupwatchShaped {
+                try commitShapedLikeDupWatch(batch, sources: sources, on: redis)
+                continue
+            }
             for _ in 0..<stateReads {
                 _ = try redis.pipeline(customers.map { RedisCommand("HGETALL", keys.cart($0)) })
             }
@@ -83,9 +97,38 @@ public struct LatencyFloorRelay: Sendable {
         }
     }
 
+    /// See `dupwatchShaped`.
+    private func commitShapedLikeDupWatch(_ batch: Batch, sources: [EventSource], on redis: RedisConnection) throws {
+        let customers = Array(batch.customers)
+        let lease = keys.lease(group: Self.group)
+        var reads = [RedisCommand("WATCH", lease), RedisCommand("GET", lease)]
+        for customer in customers {
+            reads.append(RedisCommand("HGETALL", keys.cart(customer)))
+            reads.append(RedisCommand("LRANGE", keys.recentOrders(customer), "0", "4"))
+        }
+        let replies = try redis.pipeline(reads)
+        var orders: [RedisCommand] = []
+        for (index, customer) in customers.enumerated() {
+            guard case .array(let ids) = replies[3 + 2 * index] else { continue }
+            for id in ids {
+                if let id = try? id.string { orders.append(RedisCommand("HGETALL", keys.order(customer, id))) }
+            }
+        }
+        if !orders.isEmpty { _ = try redis.pipeline(orders) }
+        let now = String(Int64(Date().timeIntervalSince1970 * 1000))
+        var commit = customers.map { RedisCommand("HSET", keys.cart($0), CartLineFormat.lastEventField, now) }
+        for (index, id) in batch.lastIDs.sorted(by: { $0.key < $1.key }) {
+            commit.append(RedisCommand("XGROUP", "SETID", keys.stream(for: sources[index]), Self.group, id))
+        }
+        commit.append(RedisCommand("PEXPIRE", lease, "10000"))
+        if case .aborted(let error) = try redis.transaction(commit + batch.alerts) { throw error }
+    }
+
     struct Batch: Sendable {
         var customers: Set<String> = []
         var alerts: [RedisCommand] = []
+        /// The last entry id read of each stream read (by index in the relay's sources).
+        var lastIDs: [Int: String] = [:]
     }
 
     /// What the reader thread read and the committing thread has not taken yet, merged. Only
@@ -97,6 +140,7 @@ public struct LatencyFloorRelay: Sendable {
             condition.lock()
             pending.customers.formUnion(batch.customers)
             pending.alerts += batch.alerts
+            pending.lastIDs.merge(batch.lastIDs) { _, later in later }
             condition.signal()
             condition.unlock()
         }
@@ -117,10 +161,12 @@ public struct LatencyFloorRelay: Sendable {
         for position in positions { read.append(position) }
         var customers: Set<String> = []
         var alerts: [RedisCommand] = []
+        var lastIDs: [Int: String] = [:]
         for (stream, entries) in try StreamCommands.decodeXRead(redis.send(read).throwIfError()) {
             guard let index = sources.firstIndex(where: { keys.stream(for: $0) == stream }),
                   let last = entries.last else { continue }
             positions[index] = last.id
+            lastIDs[index] = last.id
             for entry in entries {
                 if let customer = entry.value(of: "customer_id") { customers.insert(String(decoding: customer, as: UTF8.self)) }
                 seen += 1
@@ -129,6 +175,6 @@ public struct LatencyFloorRelay: Sendable {
                                            "trigger_id", Self.triggerID(of: entry, source: sources[index])))
             }
         }
-        return Batch(customers: customers, alerts: alerts)
+        return Batch(customers: customers, alerts: alerts, lastIDs: lastIDs)
     }
 }

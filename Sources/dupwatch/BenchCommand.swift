@@ -36,8 +36,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .customLong("floor"), help: """
         Also measure the host's latency floor: the same producer and alert reader with a relay in \
         the worker's place (XREAD, then MULTI/EXEC of the alerts; no state, no rules), with one \
-        round trip reading the entries' carts in between, and with that and a reader thread \
-        handing each read over, as DupWatch's does.
+        round trip reading the entries' carts in between, with that and a reader thread \
+        handing each read over, as DupWatch's does, and with a reader thread and DupWatch's \
+        state reads and commit (no rules).
         """)
     var measureFloor = false
 
@@ -86,11 +87,12 @@ struct BenchCommand: ParsableCommand {
         let latency = medianRun(latencyRuns, by: \.p99Micros)
         var floors: [Floor] = []
         if measureFloor, rate > 0, worker == nil {
-            for (stateReads, handOver) in [(0, false), (1, false), (1, true)] {
-                let arguments = [me, "relay", "--redis-url", urlText, "--state-reads", "\(stateReads)"] + (handOver ? ["--hand-over"] : [])
+            for (stateReads, handOver, shaped) in [(0, false, false), (1, false, false), (1, true, false), (0, true, true)] {
+                let arguments = [me, "relay", "--redis-url", urlText, "--state-reads", "\(stateReads)"]
+                    + (handOver ? ["--hand-over"] : []) + (shaped ? ["--dupwatch-shaped"] : [])
                 var floorRuns: [LatencyBenchmark.Result] = []
                 for _ in 1...max(1, runs) { floorRuns.append(try measureLatency(urlText: urlText, worker: arguments)) }
-                floors.append(Floor(stateReads: stateReads, handOver: handOver, runs: floorRuns,
+                floors.append(Floor(stateReads: stateReads, handOver: handOver, dupwatchShaped: shaped, runs: floorRuns,
                                     median: medianRun(floorRuns, by: \.p99Micros)!))
             }
         }
@@ -123,12 +125,17 @@ struct BenchCommand: ParsableCommand {
         var stateReads: Int
         /// Read on a second thread that hands each read over, as DupWatch's reader does.
         var handOver: Bool
+        /// DupWatch's state reads and commit, without its rules (`LatencyFloorRelay.dupwatchShaped`).
+        var dupwatchShaped: Bool
         var runs: [LatencyBenchmark.Result]
         var median: LatencyBenchmark.Result
         /// The JSON fields' prefix.
-        var name: String { (stateReads == 0 ? "floor" : "floor_read") + (handOver ? "_handover" : "") }
+        var name: String {
+            dupwatchShaped ? "floor_shaped" : (stateReads == 0 ? "floor" : "floor_read") + (handOver ? "_handover" : "")
+        }
         var title: String {
-            (stateReads == 0 ? "relay: XREAD, EXEC" : "relay: XREAD, \(stateReads) state read, EXEC") + (handOver ? ", reader thread" : "")
+            if dupwatchShaped { return "relay: reader thread, DupWatch's state reads and commit, no rules" }
+            return (stateReads == 0 ? "relay: XREAD, EXEC" : "relay: XREAD, \(stateReads) state read, EXEC") + (handOver ? ", reader thread" : "")
         }
     }
 

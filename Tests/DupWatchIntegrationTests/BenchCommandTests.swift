@@ -45,7 +45,7 @@ struct BenchCommandTests {
         #expect(result.exitedZero, "\(result)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
                                 "stdout is not one JSON object: \(result.stdout)")
-        for floor in ["floor", "floor_read", "floor_read_handover"] {
+        for floor in ["floor", "floor_read", "floor_read_handover", "floor_shaped"] {
             let p50 = try #require(json["\(floor)_p50_ms"] as? Double, "\(floor): \(json)")
             #expect(p50 > 0, "\(floor) matched no alert")
         }

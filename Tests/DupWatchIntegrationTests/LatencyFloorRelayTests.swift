@@ -8,8 +8,10 @@ import Testing
 @Suite("Latency floor relay against redis-server")
 struct LatencyFloorRelayIntegrationTests {
     /// `groupsExist`: as after the warm-up drain of `bench --latency-warm-events`.
-    @Test(arguments: [(0, false, false), (1, false, false), (1, true, false), (1, true, true)])
-    func everyNthEntryReadBecomesAnAlertCarryingItsTriggerID(stateReads: Int, handOver: Bool, groupsExist: Bool) async throws {
+    @Test(arguments: [(0, false, false, false), (1, false, false, false), (1, true, false, false),
+                      (1, true, true, false), (0, true, false, true)])
+    func everyNthEntryReadBecomesAnAlertCarryingItsTriggerID(stateReads: Int, handOver: Bool, groupsExist: Bool,
+                                                             dupwatchShaped: Bool) async throws {
         let h = try Harness()
         if groupsExist {
             for stream in Streams.inputs {
@@ -17,7 +19,7 @@ struct LatencyFloorRelayIntegrationTests {
             }
         }
         let relay = try h.start(["relay", "--redis-url", h.url, "--state-reads", "\(stateReads)", "--alert-every", "2"]
-                                + (handOver ? ["--hand-over"] : []))
+                                + (handOver ? ["--hand-over"] : []) + (dupwatchShaped ? ["--dupwatch-shaped"] : []))
         defer { relay.signal(SIGKILL) }
         // The relay reads from where the streams end when it starts: wait until it has started
         // (it creates the groups first, then takes the streams' ends).
@@ -34,5 +36,12 @@ struct LatencyFloorRelayIntegrationTests {
         // a cart entry by its stream id, an order by its order id, as the benchmark looks them up.
         let triggers = try h.alerts().compactMap { $0["trigger_id"] }
         #expect(Set(triggers) == [cart2, "O-10"], "triggers: \(triggers), cart entries \(cart1), \(cart2)")
+        if dupwatchShaped {
+            // DupWatch's commit: each customer's cart written, each group moved to the last entry read.
+            for customer in ["C1", "C2"] {
+                #expect(try h.hash("cart:{\(customer)}")["_p"] != nil, "cart of \(customer)")
+            }
+            #expect(try h.groupInfo(Streams.cart)?["last-delivered-id"]?.string == cart2)
+        }
     }
 }
