@@ -109,7 +109,8 @@ public struct LatencyFloorRelay: Sendable {
         let replies = try redis.pipeline(reads)
         var orders: [RedisCommand] = []
         for (index, customer) in customers.enumerated() {
-            guard case .array(let ids) = replies[3 + 2 * index] else { continue }
+            // After WATCH and GET: each customer's HGETALL, then its LRANGE.
+            guard case .array(let ids) = replies[2 + 2 * index + 1] else { continue }
             for id in ids {
                 if let id = try? id.string { orders.append(RedisCommand("HGETALL", keys.order(customer, id))) }
             }
