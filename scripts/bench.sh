@@ -50,6 +50,8 @@ import json, sys
 d = json.load(open("var/bench-dupwatch.json")); small = json.load(open("var/bench-dupwatch-small.json"))
 warm = json.load(open("var/bench-dupwatch-warm.json"))
 best, name = int(sys.argv[1]), sys.argv[2]
+def percentiles(result, prefix=""):
+    return " / ".join(str(result.get(prefix + key)) for key in ("p50_ms", "p99_ms", "p999_ms"))
 rows = [("events/s (median)", d["events_per_s_median"]), ("runs", d["events_per_s_runs"]),
         ("same input as peers (%s-event): events/s" % small["events"], small["events_per_s_median"]),
         ("best peer (%s) events/s" % name, best), ("alerts / dead letters", "%s / %s" % (d["alerts"], d["deadletters"])),
@@ -58,12 +60,12 @@ rows = [("events/s (median)", d["events_per_s_median"]), ("runs", d["events_per_
         ("bytes/customer (cart 5 + 5×3 orders)", d.get("bytes_per_customer")),
         ("latency p50/p99/p99.9/max ms @ %s/s (median run)" % d.get("latency_rate"), "%s / %s / %s / %s" % (d.get("p50_ms"), d.get("p99_ms"), d.get("p999_ms"), d.get("max_ms"))),
         ("latency p99 ms of each run", d.get("p99_ms_runs")),
-        ("warm store (%s entries drained first): p50/p99/p99.9 ms" % warm.get("latency_warm_events"), "%s / %s / %s" % (warm.get("p50_ms"), warm.get("p99_ms"), warm.get("p999_ms"))),
+        ("warm store (%s entries drained first): p50/p99/p99.9 ms" % warm.get("latency_warm_events"), percentiles(warm)),
         ("warm store: latency p99 ms of each run", warm.get("p99_ms_runs")),
-        ("floor: relay XREAD+EXEC p50/p99/p99.9 ms", "%s / %s / %s" % (d.get("floor_p50_ms"), d.get("floor_p99_ms"), d.get("floor_p999_ms"))),
-        ("floor: relay + 1 state read p50/p99/p99.9 ms", "%s / %s / %s" % (d.get("floor_read_p50_ms"), d.get("floor_read_p99_ms"), d.get("floor_read_p999_ms"))),
-        ("floor: the same + reader thread p50/p99/p99.9 ms", "%s / %s / %s" % (d.get("floor_read_handover_p50_ms"), d.get("floor_read_handover_p99_ms"), d.get("floor_read_handover_p999_ms"))),
-        ("floor: relay shaped like DupWatch p50/p99/p99.9 ms", "%s / %s / %s" % (d.get("floor_shaped_p50_ms"), d.get("floor_shaped_p99_ms"), d.get("floor_shaped_p999_ms")))]
+        ("floor: relay XREAD+EXEC p50/p99/p99.9 ms", percentiles(d, "floor_")),
+        ("floor: relay + 1 state read p50/p99/p99.9 ms", percentiles(d, "floor_read_")),
+        ("floor: the same + reader thread p50/p99/p99.9 ms", percentiles(d, "floor_read_handover_")),
+        ("floor: relay shaped like DupWatch p50/p99/p99.9 ms", percentiles(d, "floor_shaped_"))]
 for k, v in rows: print(f"{k:<48} {v}")
 ratio = (small["events_per_s_median"] / best) if best else float("nan")
 print(f'bench events/s={d["events_per_s_median"]} vs_best_peer={ratio:.1f}x redis_us_per_event={d["redis_us_per_event"]} p99_ms={d.get("p99_ms")} bytes_per_customer={d.get("bytes_per_customer")}')
