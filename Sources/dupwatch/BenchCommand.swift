@@ -87,13 +87,11 @@ struct BenchCommand: ParsableCommand {
         let latency = medianRun(latencyRuns, by: \.p99Micros)
         var floors: [Floor] = []
         if measureFloor, rate > 0, worker == nil {
-            for (stateReads, handOver, shaped) in [(0, false, false), (1, false, false), (1, true, false), (0, true, true)] {
-                let arguments = [me, "relay", "--redis-url", urlText, "--state-reads", "\(stateReads)"]
-                    + (handOver ? ["--hand-over"] : []) + (shaped ? ["--dupwatch-shaped"] : [])
+            for relay in Floor.Relay.allCases {
+                let arguments = [me, "relay", "--redis-url", urlText] + relay.options
                 var floorRuns: [LatencyBenchmark.Result] = []
                 for _ in 1...max(1, runs) { floorRuns.append(try measureLatency(urlText: urlText, worker: arguments)) }
-                floors.append(Floor(stateReads: stateReads, handOver: handOver, dupwatchShaped: shaped, runs: floorRuns,
-                                    median: medianRun(floorRuns, by: \.p99Micros)!))
+                floors.append(Floor(relay: relay, runs: floorRuns, median: medianRun(floorRuns, by: \.p99Micros)!))
             }
         }
         if let plot, let latency {
@@ -122,21 +120,47 @@ struct BenchCommand: ParsableCommand {
 
     /// The latency measured with `LatencyFloorRelay` in the worker's place.
     private struct Floor {
-        var stateReads: Int
-        /// Read on a second thread that hands each read over, as DupWatch's reader does.
-        var handOver: Bool
-        /// DupWatch's state reads and commit, without its rules (`LatencyFloorRelay.dupwatchShaped`).
-        var dupwatchShaped: Bool
+        /// The relays `--floor` measures, each a step closer to DupWatch.
+        enum Relay: CaseIterable {
+            case bare, stateRead, stateReadHandOver, dupwatchShaped
+
+            /// `dupwatch relay`'s options for this relay.
+            var options: [String] {
+                switch self {
+                case .bare: ["--state-reads", "0"]
+                case .stateRead: ["--state-reads", "1"]
+                // Read on a second thread that hands each read over, as DupWatch's reader does.
+                case .stateReadHandOver: ["--state-reads", "1", "--hand-over"]
+                // DupWatch's state reads and commit, without its rules (`LatencyFloorRelay.dupwatchShaped`).
+                case .dupwatchShaped: ["--state-reads", "0", "--hand-over", "--dupwatch-shaped"]
+                }
+            }
+
+            /// The JSON fields' prefix.
+            var name: String {
+                switch self {
+                case .bare: "floor"
+                case .stateRead: "floor_read"
+                case .stateReadHandOver: "floor_read_handover"
+                case .dupwatchShaped: "floor_shaped"
+                }
+            }
+
+            var title: String {
+                switch self {
+                case .bare: "relay: XREAD, EXEC"
+                case .stateRead: "relay: XREAD, 1 state read, EXEC"
+                case .stateReadHandOver: "relay: XREAD, 1 state read, EXEC, reader thread"
+                case .dupwatchShaped: "relay: reader thread, DupWatch's state reads and commit, no rules"
+                }
+            }
+        }
+
+        var relay: Relay
         var runs: [LatencyBenchmark.Result]
         var median: LatencyBenchmark.Result
-        /// The JSON fields' prefix.
-        var name: String {
-            dupwatchShaped ? "floor_shaped" : (stateReads == 0 ? "floor" : "floor_read") + (handOver ? "_handover" : "")
-        }
-        var title: String {
-            if dupwatchShaped { return "relay: reader thread, DupWatch's state reads and commit, no rules" }
-            return (stateReads == 0 ? "relay: XREAD, EXEC" : "relay: XREAD, \(stateReads) state read, EXEC") + (handOver ? ", reader thread" : "")
-        }
+        var name: String { relay.name }
+        var title: String { relay.title }
     }
 
     /// `worker`: the command run in the worker's place during the window.
