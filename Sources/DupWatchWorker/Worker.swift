@@ -229,8 +229,8 @@ public final class Worker {
             }
             try ahead.readFirst(on: connection)
             inFlight = current
-            let transaction = try connection.write(transaction: plan.commit.commands)
-            try connection.write(lease.watchCommands) // for the next commit
+            // The lease check for the next commit travels with this one.
+            let transaction = try connection.write(transaction: plan.commit.commands, followedBy: lease.watchCommands)
             try ahead.readFollowUp(on: connection)
             unconfirmed = WrittenCommit(batch: current, plan: plan, moved: moved, transaction: transaction,
                                         started: started, cacheHits: cacheHits)

@@ -26,14 +26,17 @@ extension RedisConnection {
         return try outcome(of: write(transaction: commands))
     }
 
-    /// Sends MULTI, `commands`, EXEC without reading the replies; `outcome(of:)` reads them.
-    public func write(transaction commands: [RedisCommand]) throws -> WrittenTransaction {
+    /// Sends MULTI, `commands`, EXEC and then `trailing` in one write, without reading the
+    /// replies: `outcome(of:)` reads the transaction's, and the caller then reads `trailing`'s.
+    /// One write instead of two is one system call less on each side of the socket, per batch.
+    public func write(transaction commands: [RedisCommand], followedBy trailing: [RedisCommand] = []) throws -> WrittenTransaction {
         var all = [RedisCommand("MULTI")]
-        all.reserveCapacity(commands.count + 2)
+        all.reserveCapacity(commands.count + 2 + trailing.count)
         all += commands
         all.append(RedisCommand("EXEC"))
+        all += trailing
         try write(all)
-        return WrittenTransaction(replyCount: all.count)
+        return WrittenTransaction(replyCount: commands.count + 2)
     }
 
     /// Reads the replies of a transaction written with `write(transaction:)`; the replies of

@@ -101,11 +101,11 @@ struct ConnectionTests {
         let server = try RedisTestServer()
         let connection = try server.connect()
         let other = try server.connect()
-        // A transaction, then a WATCH written behind it; both read back in order.
+        // A transaction with a WATCH written behind it in the same write; both read back in order.
         try connection.write([RedisCommand("WATCH", "lease")])
         try connection.readReplies(1) { _, _ in }
-        let first = try connection.write(transaction: [RedisCommand("SET", "k", "v")])
-        try connection.write([RedisCommand("WATCH", "lease"), RedisCommand("GET", "lease")])
+        let first = try connection.write(transaction: [RedisCommand("SET", "k", "v")],
+                                         followedBy: [RedisCommand("WATCH", "lease"), RedisCommand("GET", "lease")])
         guard case .executed(let errors) = try connection.outcome(of: first) else {
             Issue.record("the first transaction did not execute")
             return
@@ -114,6 +114,7 @@ struct ConnectionTests {
         var lease: [RedisReply] = []
         try connection.readReplies(2) { _, reply in lease.append(reply.reply) }
         #expect(lease == [.status("OK"), .null])
+        #expect(try connection.command("PING") == .status("PONG")) // no reply left unread
         // The WATCH written after the first EXEC guards the second transaction.
         _ = try other.command("SET", "lease", "someone-else")
         let second = try connection.write(transaction: [RedisCommand("SET", "k", "w")])
