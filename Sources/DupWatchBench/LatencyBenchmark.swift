@@ -16,6 +16,12 @@ public struct LatencyBenchmark {
         public var p99Micros: UInt64
         public var p999Micros: UInt64
         public var maxMicros: UInt64
+        /// When the slowest alert's entry was sent and when the alert was read, in seconds since
+        /// the producer started, and how many alerts took over 100 ms: says whether a tail is a
+        /// stall at one moment (and which) or spread over the window.
+        public var slowestSentAtSeconds: Double
+        public var slowestReadAtSeconds: Double
+        public var alertsOver100ms: Int
         /// (seconds since start, lag of stream:cart:events + pending)
         public var lag: [(Double, Int64)]
         /// (seconds since start, alerts received in that 100 ms slice) for the throughput plot.
@@ -128,12 +134,16 @@ public struct LatencyBenchmark {
         var histogram = Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
         var latencies: [UInt64] = []
         var measured = 0
+        var slowest: (micros: UInt64, sentAt: ContinuousClock.Instant, readAt: ContinuousClock.Instant)?
+        var over100ms = 0
         for (trigger, receivedAt) in receipts.value {
             guard let sentAt = sends.value[trigger] else { continue }
             let micros = UInt64(max(0, sentAt.duration(to: receivedAt).inMicroseconds))
             _ = histogram.record(micros)
             latencies.append(micros)
             measured += 1
+            if micros > 100_000 { over100ms += 1 }
+            if micros > slowest?.micros ?? 0 { slowest = (micros, sentAt, receivedAt) }
         }
         return Result(
             offeredRate: rate,
@@ -141,6 +151,9 @@ public struct LatencyBenchmark {
             sent: entries.count, measured: measured,
             p50Micros: histogram.valueAtPercentile(50), p99Micros: histogram.valueAtPercentile(99),
             p999Micros: histogram.valueAtPercentile(99.9), maxMicros: histogram.max,
+            slowestSentAtSeconds: slowest.map { produceStart.duration(to: $0.sentAt).inSeconds } ?? 0,
+            slowestReadAtSeconds: slowest.map { produceStart.duration(to: $0.readAt).inSeconds } ?? 0,
+            alertsOver100ms: over100ms,
             lag: lags.value, latencies: latencies)
     }
 }

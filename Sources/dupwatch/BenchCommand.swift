@@ -225,7 +225,10 @@ struct BenchCommand: ParsableCommand {
                            ("p50_ms", ms(latency.p50Micros)), ("p99_ms", ms(latency.p99Micros)),
                            ("p999_ms", ms(latency.p999Micros)), ("max_ms", ms(latency.maxMicros)),
                            ("max_backlog", "\(latency.lag.map(\.1).max() ?? 0)"),
-                           ("p99_ms_runs", "[" + latencyRuns.map { ms($0.p99Micros) }.joined(separator: ",") + "]")]
+                           ("slowest_alert_sent_s", f(latency.slowestSentAtSeconds, 3)),
+                           ("slowest_alert_read_s", f(latency.slowestReadAtSeconds, 3)),
+                           ("p99_ms_runs", "[" + latencyRuns.map { ms($0.p99Micros) }.joined(separator: ",") + "]"),
+                           ("alerts_over_100ms_runs", "[" + latencyRuns.map { "\($0.alertsOver100ms)" }.joined(separator: ",") + "]")]
             }
             for floor in floors {
                 fields += [("\(floor.name)_p50_ms", ms(floor.median.p50Micros)), ("\(floor.name)_p99_ms", ms(floor.median.p99Micros)),
@@ -255,6 +258,9 @@ struct BenchCommand: ParsableCommand {
             table.add("latency p50 / p99 / p99.9 / max (median run)", "\(ms(latency.p50Micros)) / \(ms(latency.p99Micros)) / \(ms(latency.p999Micros)) / \(ms(latency.maxMicros)) ms")
             table.add("latency p99 of each run", latencyRuns.map { ms($0.p99Micros) }.joined(separator: ", ") + " ms")
             table.add("max backlog (lag + pending)", "\(latency.lag.map(\.1).max() ?? 0)")
+            table.add("slowest alert: entry sent / alert read (s into the window)",
+                      "\(f(latency.slowestSentAtSeconds, 3)) / \(f(latency.slowestReadAtSeconds, 3))")
+            table.add("alerts over 100 ms, each run", latencyRuns.map { "\($0.alertsOver100ms)" }.joined(separator: ", "))
         }
         for floor in floors {
             table.add("floor (\(floor.title)) p50 / p99 / p99.9", "\(ms(floor.median.p50Micros)) / \(ms(floor.median.p99Micros)) / \(ms(floor.median.p999Micros)) ms")

@@ -21,6 +21,13 @@ struct BenchCommandTests {
         #expect(json["latency_warm_events"] as? Int == warm, "\(json)")
         let measured = try #require(json["latency_alerts"] as? Int, "\(json)")
         #expect(measured > 0)
+        // The slowest alert is placed in the window: its entry sent during the 1 s of producing,
+        // its alert read after that and before the reader stops (2 s after the last entry).
+        let sentAt = try #require(json["slowest_alert_sent_s"] as? Double, "\(json)")
+        let readAt = try #require(json["slowest_alert_read_s"] as? Double, "\(json)")
+        #expect(sentAt >= 0 && sentAt <= 1.5 && readAt > sentAt && readAt < 3.5, "sent \(sentAt) s, read \(readAt) s")
+        let late = try #require(json["alerts_over_100ms_runs"] as? [Int], "\(json)")
+        #expect(late.count == 1 && late[0] <= measured, "\(late)")
 
         // The window's FLUSHALL came before the warm entries: the streams hold them and the
         // window's, all processed; alerts of the warm drain precede the window's.
