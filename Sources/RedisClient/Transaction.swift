@@ -28,7 +28,7 @@ extension RedisConnection {
 
     /// Sends MULTI, `commands`, EXEC and then `trailing` in one write, without reading the
     /// replies: `outcome(of:)` reads the transaction's, and the caller then reads `trailing`'s.
-    /// One write instead of two is one system call less on each side of the socket, per batch.
+    /// One write for both is one system call less on each side of the socket than two.
     public func write(transaction commands: [RedisCommand], followedBy trailing: [RedisCommand] = []) throws -> WrittenTransaction {
         var all = [RedisCommand("MULTI")]
         all.reserveCapacity(commands.count + 2 + trailing.count)

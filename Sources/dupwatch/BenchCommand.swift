@@ -258,7 +258,7 @@ struct BenchCommand: ParsableCommand {
             table.add("latency p50 / p99 / p99.9 / max (median run)", "\(ms(latency.p50Micros)) / \(ms(latency.p99Micros)) / \(ms(latency.p999Micros)) / \(ms(latency.maxMicros)) ms")
             table.add("latency p99 of each run", latencyRuns.map { ms($0.p99Micros) }.joined(separator: ", ") + " ms")
             table.add("max backlog (lag + pending)", "\(latency.lag.map(\.1).max() ?? 0)")
-            table.add("slowest alert: entry sent / alert read (s into the window)",
+            table.add("slowest alert: entry sent / alert read (s into the window, median run)",
                       "\(f(latency.slowestSentAtSeconds, 3)) / \(f(latency.slowestReadAtSeconds, 3))")
             table.add("alerts over 100 ms, each run", latencyRuns.map { "\($0.alertsOver100ms)" }.joined(separator: ", "))
         }
