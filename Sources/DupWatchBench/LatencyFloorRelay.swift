@@ -45,7 +45,7 @@ public struct LatencyFloorRelay: Sendable {
         // The benchmark's lag sampler reads the groups; the relay itself reads without one. They
         // exist already after the warm-up drain of `bench --latency-warm-events`.
         for source in EventSource.allCases {
-            let reply = try redis.send(RedisCommand("XGROUP", "CREATE", keys.stream(for: source), Self.group, "$", "MKSTREAM"))
+            let reply = try redis.send(StreamCommands.xgroupCreate(keys.stream(for: source), group: Self.group, startID: "$"))
             if case .error(let message) = reply, message.hasPrefix("BUSYGROUP") { continue }
             try reply.throwIfError()
         }

@@ -144,7 +144,7 @@ public final class Worker {
     /// A new group reads the backlog from the beginning; an existing one is left as it is.
     private func createGroups(_ connection: RedisConnection) throws {
         let replies = try connection.pipeline(EventSource.allCases.map {
-            RedisCommand("XGROUP", "CREATE", config.keys.stream(for: $0), config.group, "0", "MKSTREAM")
+            StreamCommands.xgroupCreate(config.keys.stream(for: $0), group: config.group, startID: "0")
         })
         for (source, reply) in zip(EventSource.allCases, replies) {
             guard case .error(let message) = reply, !message.hasPrefix("BUSYGROUP") else { continue }
