@@ -159,8 +159,6 @@ struct BenchCommand: ParsableCommand {
         var relay: Relay
         var runs: [LatencyBenchmark.Result]
         var median: LatencyBenchmark.Result
-        var name: String { relay.name }
-        var title: String { relay.title }
     }
 
     /// `worker`: the command run in the worker's place during the window.
@@ -231,9 +229,9 @@ struct BenchCommand: ParsableCommand {
                            ("alerts_over_100ms_runs", "[" + latencyRuns.map { "\($0.alertsOver100ms)" }.joined(separator: ",") + "]")]
             }
             for floor in floors {
-                fields += [("\(floor.name)_p50_ms", ms(floor.median.p50Micros)), ("\(floor.name)_p99_ms", ms(floor.median.p99Micros)),
-                           ("\(floor.name)_p999_ms", ms(floor.median.p999Micros)),
-                           ("\(floor.name)_p99_ms_runs", "[" + floor.runs.map { ms($0.p99Micros) }.joined(separator: ",") + "]")]
+                fields += [("\(floor.relay.name)_p50_ms", ms(floor.median.p50Micros)), ("\(floor.relay.name)_p99_ms", ms(floor.median.p99Micros)),
+                           ("\(floor.relay.name)_p999_ms", ms(floor.median.p999Micros)),
+                           ("\(floor.relay.name)_p99_ms_runs", "[" + floor.runs.map { ms($0.p99Micros) }.joined(separator: ",") + "]")]
             }
             print("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")
             return
@@ -263,8 +261,8 @@ struct BenchCommand: ParsableCommand {
             table.add("alerts over 100 ms, each run", latencyRuns.map { "\($0.alertsOver100ms)" }.joined(separator: ", "))
         }
         for floor in floors {
-            table.add("floor (\(floor.title)) p50 / p99 / p99.9", "\(ms(floor.median.p50Micros)) / \(ms(floor.median.p99Micros)) / \(ms(floor.median.p999Micros)) ms")
-            table.add("floor (\(floor.title)) p99 of each run", floor.runs.map { ms($0.p99Micros) }.joined(separator: ", ") + " ms")
+            table.add("floor (\(floor.relay.title)) p50 / p99 / p99.9", "\(ms(floor.median.p50Micros)) / \(ms(floor.median.p99Micros)) / \(ms(floor.median.p999Micros)) ms")
+            table.add("floor (\(floor.relay.title)) p99 of each run", floor.runs.map { ms($0.p99Micros) }.joined(separator: ", ") + " ms")
         }
         print(table.rendered)
         print("bench events/s=\(f(median.eventsPerSecond, 0)) redis_us_per_event=\(f(median.redisMicrosPerEvent, 2)) p99_ms=\(latency.map { ms($0.p99Micros) } ?? "n/a") bytes_per_customer=\(bytesPerCustomer.map { f($0, 0) } ?? "n/a")")
