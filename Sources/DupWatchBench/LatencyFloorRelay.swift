@@ -46,7 +46,7 @@ public struct LatencyFloorRelay: Sendable {
         // exist already after the warm-up drain of `bench --latency-warm-events`.
         for source in EventSource.allCases {
             let reply = try redis.send(StreamCommands.xgroupCreate(keys.stream(for: source), group: Self.group, startID: "$"))
-            if case .error(let message) = reply, message.hasPrefix("BUSYGROUP") { continue }
+            if StreamCommands.groupExisted(reply) { continue }
             try reply.throwIfError()
         }
         let sources: [EventSource] = [.cart, .orderPlaced]
@@ -101,10 +101,12 @@ public struct LatencyFloorRelay: Sendable {
     private func commitShapedLikeDupWatch(_ batch: Batch, sources: [EventSource], on redis: RedisConnection) throws {
         let customers = Array(batch.customers)
         let lease = keys.lease(group: Self.group)
+        // DupWatch's default --history-depth, as its loader reads the last-N list.
+        let lastRecentIndex = String(RuleConfig().historyDepth - 1)
         var reads = [RedisCommand("WATCH", lease), RedisCommand("GET", lease)]
         for customer in customers {
             reads.append(RedisCommand("HGETALL", keys.cart(customer)))
-            reads.append(RedisCommand("LRANGE", keys.recentOrders(customer), "0", "4"))
+            reads.append(RedisCommand("LRANGE", keys.recentOrders(customer), "0", lastRecentIndex))
         }
         let replies = try redis.pipeline(reads)
         var orders: [RedisCommand] = []

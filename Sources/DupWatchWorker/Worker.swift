@@ -147,7 +147,7 @@ public final class Worker {
             StreamCommands.xgroupCreate(config.keys.stream(for: $0), group: config.group, startID: "0")
         })
         for (source, reply) in zip(EventSource.allCases, replies) {
-            guard case .error(let message) = reply, !message.hasPrefix("BUSYGROUP") else { continue }
+            guard case .error = reply, !StreamCommands.groupExisted(reply) else { continue }
             // Under OOM even an existing group's CREATE is refused; reading still works then.
             if try groupExists(on: config.keys.stream(for: source), connection) { continue }
             try reply.throwIfError()

@@ -95,6 +95,13 @@ public enum StreamCommands {
         return command
     }
 
+    /// Whether a reply to `xgroupCreate` says the group exists already, which a caller creating
+    /// its groups at start-up takes as done.
+    public static func groupExisted(_ reply: RedisReply) -> Bool {
+        if case .error(let message) = reply { return message.hasPrefix("BUSYGROUP") }
+        return false
+    }
+
     /// `XREADGROUP GROUP group consumer [COUNT n] [BLOCK ms] [NOACK] STREAMS stream id`
     /// (`id` ">" = new messages, "0" = this consumer's pending history).
     public static func xreadgroup(group: String, consumer: String, stream: String, id: String = ">",

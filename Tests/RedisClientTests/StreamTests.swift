@@ -8,10 +8,16 @@ struct StreamTests {
         let server = try RedisTestServer()
         let c = try server.connect()
 
-        #expect(try c.send(StreamCommands.xgroupCreate("events", group: "g", startID: "$")) == .status("OK"))
+        let created = try c.send(StreamCommands.xgroupCreate("events", group: "g", startID: "$"))
+        #expect(created == .status("OK"))
+        #expect(!StreamCommands.groupExisted(created))
         let again = try c.send(StreamCommands.xgroupCreate("events", group: "g"))
         let busy = #expect(throws: RedisError.self) { try again.throwIfError() }
         #expect(busy?.kind == .server(code: "BUSYGROUP"))
+        #expect(StreamCommands.groupExisted(again))
+        // Another refusal is not taken for an existing group.
+        let invalidID = try c.send(StreamCommands.xgroupCreate("events", group: "g2", startID: "not-an-id"))
+        #expect(!StreamCommands.groupExisted(invalidID) && (try? invalidID.throwIfError()) == nil)
 
         // Nothing yet: XREADGROUP returns null, decoded as [].
         let empty = try c.send(StreamCommands.xreadgroup(group: "g", consumer: "c1", stream: "events", count: 10, blockMs: 10))
