@@ -1,7 +1,10 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// One target per layer: C module -> Redis client -> domain core -> store -> worker runtime -> executable.
+// One target per layer, flowing one way:
+// C module -> Redis client -> domain core -> store -> worker runtime -> command line -> executable.
+// The benchmarks sit apart (Benchmarks/): they import the product, never the reverse, and
+// `swift build --product dupwatch` builds none of them.
 let strictness: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("InternalImportsByDefault"),
@@ -12,6 +15,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "dupwatch", targets: ["dupwatch"]),
+        .executable(name: "dupwatch-bench", targets: ["dupwatch-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -21,12 +25,10 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
-        // hiredis 0.14 from Debian's libhiredis-dev: module map + shim, nothing else.
-        .systemLibrary(
-            name: "CHiredis",
-            pkgConfig: "hiredis",
-            providers: [.apt(["libhiredis-dev"])]
-        ),
+        // hiredis 0.14 from Debian's libhiredis-dev: module map + shim, nothing else. No
+        // pkgConfig: hiredis's .pc adds -D_FILE_OFFSET_BITS=64, which SwiftPM refuses with a
+        // warning on every build, and the headers are in the default include path anyway.
+        .systemLibrary(name: "CHiredis"),
         // Thin, safe Swift layer: owns the redisContext, copies replies into Swift values.
         .target(
             name: "RedisClient",
@@ -38,7 +40,7 @@ let package = Package(
             name: "DupWatchCore",
             swiftSettings: strictness
         ),
-        // Key schema, state loading, atomic batch commits, read model.
+        // Key schema, state loading, atomic batch commits as command values, read model.
         .target(
             name: "DupWatchStore",
             dependencies: [
@@ -56,33 +58,55 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: strictness,
-            // jemalloc instead of glibc's malloc (Debian's libjemalloc-dev; redis-server already
-            // depends on its libjemalloc2): the worker allocates and frees many small objects per
-            // event on two threads, and jemalloc took about 9% off its CPU per event
-            // (docs/DESIGN.md, "Performance: where the time goes").
-            linkerSettings: [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
+            swiftSettings: strictness
         ),
-        // Seeded workloads, the drain and latency benchmarks, and their reports.
+        // What both executables parse and print the same way: connection options, log levels,
+        // durations, tables, JSON output.
         .target(
-            name: "DupWatchBench",
+            name: "DupWatchCLI",
             dependencies: [
-                "DupWatchCore", "DupWatchStore", "RedisClient",
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                "DupWatchCore", "RedisClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictness
         ),
         .executableTarget(
             name: "dupwatch",
             dependencies: [
-                "DupWatchCore", "DupWatchStore", "DupWatchWorker", "RedisClient", "DupWatchBench",
+                "DupWatchCore", "DupWatchStore", "DupWatchWorker", "RedisClient", "DupWatchCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictness
         ),
-        // Starts a throwaway redis-server on a free port in a temp dir.
+
+        // MARK: Benchmarks (never part of the product)
+
+        // Seeded workloads, the drain and latency benchmarks, the latency-floor relays, reports.
+        .target(
+            name: "DupWatchBench",
+            dependencies: [
+                "DupWatchCore", "DupWatchStore", "RedisClient",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "Benchmarks/DupWatchBench",
+            swiftSettings: strictness
+        ),
+        .executableTarget(
+            name: "dupwatch-bench",
+            dependencies: [
+                "DupWatchBench", "DupWatchCore", "DupWatchStore", "RedisClient", "DupWatchCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/dupwatch-bench",
+            swiftSettings: strictness
+        ),
+
+        // MARK: Tests
+
+        // Starts a throwaway redis-server on a free port in a temp dir; finds built executables.
         .target(
             name: "TestSupport",
             dependencies: ["RedisClient"],
@@ -99,10 +123,25 @@ let package = Package(
             dependencies: ["RedisClient", "TestSupport"],
             swiftSettings: strictness
         ),
-        .testTarget(name: "DupWatchLogicTests", dependencies: ["DupWatchCore", "DupWatchStore", "DupWatchWorker", "RedisClient", "DupWatchBench"], swiftSettings: strictness),
+        .testTarget(
+            name: "DupWatchLogicTests",
+            dependencies: ["DupWatchCore", "DupWatchStore", "DupWatchWorker", "RedisClient", "DupWatchCLI"],
+            swiftSettings: strictness
+        ),
         .testTarget(
             name: "DupWatchIntegrationTests",
-            dependencies: ["RedisClient", "TestSupport", "DupWatchCore", "DupWatchStore", "DupWatchBench"],
+            dependencies: ["RedisClient", "TestSupport", "DupWatchCore", "DupWatchStore"],
+            swiftSettings: strictness
+        ),
+        // SIGKILLed workers and redis-servers against a crash-free run of a seeded workload.
+        .testTarget(
+            name: "DupWatchChaosTests",
+            dependencies: ["RedisClient", "TestSupport", "DupWatchBench"],
+            swiftSettings: strictness
+        ),
+        .testTarget(
+            name: "DupWatchBenchTests",
+            dependencies: ["DupWatchBench", "DupWatchCore", "DupWatchStore", "RedisClient", "TestSupport"],
             swiftSettings: strictness
         ),
     ]

@@ -58,11 +58,15 @@ command -v redis-server >/dev/null || die "redis-server not found (apt-get insta
 command -v python3 >/dev/null || die "python3 not found"
 
 if [[ -z "$BINARY" ]]; then
-    log "building release (swift build -c release)"
-    (cd "$ROOT" && swift build -c release --product dupwatch >&2) || die "release build failed"
+    log "building release (swift build -c release --product dupwatch, --product dupwatch-bench)"
+    (cd "$ROOT" && swift build -c release --product dupwatch >&2 && swift build -c release --product dupwatch-bench >&2) ||
+        die "release build failed"
     BINARY="$ROOT/.build/release/dupwatch"
 fi
 [[ -x "$BINARY" ]] || die "no executable at $BINARY"
+# The workload generator is a benchmark tool, built beside the worker.
+GENERATOR="$(dirname "$BINARY")/dupwatch-bench"
+[[ -x "$GENERATOR" ]] || die "no dupwatch-bench beside $BINARY (swift build -c release --product dupwatch-bench)"
 VERIFY=(python3 "$ROOT/scripts/chaos_verify.py")
 
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/dupwatch-chaos.XXXXXX")"
@@ -70,6 +74,8 @@ mkdir -p "$TMP/a" "$TMP/b"
 # A private copy: both runs use the very same build even if .build is rebuilt meanwhile.
 cp "$BINARY" "$TMP/dupwatch"
 BINARY="$TMP/dupwatch"
+cp "$GENERATOR" "$TMP/dupwatch-bench"
+GENERATOR="$TMP/dupwatch-bench"
 
 # Every process we start has a pid file in $TMP; cleanup kills exactly those (after checking
 # that the pid still is a redis-server or dupwatch process) and removes the directory.
@@ -143,8 +149,8 @@ URL_B="redis://127.0.0.1:$PORT_B"
 log "seed $SEED, $EVENTS events, $CUSTOMERS customers, $WORKER_KILLS worker kills, $REDIS_KILLS redis kills; A=$PORT_A B=$PORT_B; $TMP"
 
 # (A) the reference: generate, then one uninterrupted drain.
-"$BINARY" generate --redis-url "$URL_A" --seed "$SEED" --events "$EVENTS" --customers "$CUSTOMERS" >"$TMP/generate.out" 2>&1 \
-    || { cat "$TMP/generate.out" >&2; die "dupwatch generate failed"; }
+"$GENERATOR" generate --redis-url "$URL_A" --seed "$SEED" --events "$EVENTS" --customers "$CUSTOMERS" >"$TMP/generate.out" 2>&1 \
+    || { cat "$TMP/generate.out" >&2; die "dupwatch-bench generate failed"; }
 log "$(cat "$TMP/generate.out")"
 "${VERIFY[@]}" export --url "$URL_A" --out "$TMP/input.jsonl"
 start_ms=$(date +%s%3N)

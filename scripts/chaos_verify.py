@@ -488,7 +488,10 @@ def cmd_chaos(args):
         worker_log.write(("\n=== worker start --batch %d at %.0f ms\n" % (batch, now_ms())).encode())
         worker_log.flush()
         proc = subprocess.Popen(
-            [args.binary, "worker", "--redis-url", args.url, "--log-level", "warning", "--batch", str(batch)],
+            # One static identity, as a supervisor restarting the same worker: each restart
+            # takes the lease back at once instead of waiting for the dead one's TTL.
+            [args.binary, "worker", "--redis-url", args.url, "--log-level", "warning", "--batch", str(batch),
+             "--consumer", "chaos-worker"],
             stdin=subprocess.DEVNULL, stdout=worker_log, stderr=worker_log)
         write_pid(worker_pid_file, proc.pid)
         return proc
@@ -595,7 +598,8 @@ def cmd_chaos(args):
         t_drain = now_ms()
         worker_log.write(b"\n=== final drain\n")
         worker_log.flush()
-        drain = subprocess.Popen([args.binary, "worker", "--drain", "--redis-url", args.url, "--log-level", "warning"],
+        drain = subprocess.Popen([args.binary, "worker", "--drain", "--redis-url", args.url, "--log-level", "warning",
+                                  "--consumer", "chaos-worker"],
                                  stdin=subprocess.DEVNULL, stdout=worker_log, stderr=worker_log)
         write_pid(worker_pid_file, drain.pid)
         try:

@@ -1,7 +1,23 @@
 /// One duplicate found: what the website needs to ask "are you sure?".
 public struct Alert: Sendable, Hashable {
+    /// What raised the alert (`trigger`) or what it duplicates (`match`): a cart line or an order.
     public enum Kind: String, Sendable, Hashable {
         case cart, order
+    }
+
+    /// What the new item duplicates, with exactly the facts that kind of match has.
+    public enum Match: Sendable, Hashable {
+        /// A line of the active cart, created at `addedAt` (event time, ms).
+        case cart(addedAt: Int64)
+        /// A line of a recent order.
+        case order(orderID: String, placedAt: Int64, status: OrderStatus)
+
+        public var kind: Kind {
+            switch self {
+            case .cart: .cart
+            case .order: .order
+            }
+        }
     }
 
     public var customerID: String
@@ -10,19 +26,12 @@ public struct Alert: Sendable, Hashable {
     public var trigger: Kind
     /// The cart event's id, or the new order's `order_id`.
     public var triggerID: String
-    public var match: Kind
+    public var match: Match
     /// Units in the matched cart line (before the triggering add) or in the matched order.
     public var quantity: Int
-    /// For `match == .order`.
-    public var orderID: String?
-    public var orderPlacedAt: Int64?
-    public var orderStatus: OrderStatus?
-    /// For `match == .cart`: when the cart line was created.
-    public var addedAt: Int64?
 
-    public init(customerID: String, sku: String, title: String?, trigger: Kind, triggerID: String, match: Kind,
-                quantity: Int, orderID: String? = nil, orderPlacedAt: Int64? = nil, orderStatus: OrderStatus? = nil,
-                addedAt: Int64? = nil) {
+    public init(customerID: String, sku: String, title: String?, trigger: Kind, triggerID: String, match: Match,
+                quantity: Int) {
         self.customerID = customerID
         self.sku = sku
         self.title = title
@@ -30,17 +39,19 @@ public struct Alert: Sendable, Hashable {
         self.triggerID = triggerID
         self.match = match
         self.quantity = quantity
-        self.orderID = orderID
-        self.orderPlacedAt = orderPlacedAt
-        self.orderStatus = orderStatus
-        self.addedAt = addedAt
+    }
+
+    /// The matched order's id (order matches only).
+    public var orderID: String? {
+        if case .order(let id, _, _) = match { return id }
+        return nil
     }
 
     /// Stable across re-processing: the same customer, trigger, SKU and match give the same id,
     /// so a consumer can de-duplicate. 128 bits of FNV-1a, hex.
     public var alertID: String {
         var bytes: [UInt8] = []
-        for part in [customerID, trigger.rawValue, triggerID, sku, match.rawValue] {
+        for part in [customerID, trigger.rawValue, triggerID, sku, match.kind.rawValue] {
             bytes.append(contentsOf: part.utf8)
             bytes.append(0)
         }
@@ -52,14 +63,10 @@ public struct Alert: Sendable, Hashable {
     public var message: String {
         let name = (title?.isEmpty == false ? title : nil) ?? sku
         switch match {
-        case .order:
-            let date = orderPlacedAt.map { EventTime.isoDate(milliseconds: $0) } ?? "an earlier date"
-            let order = orderID ?? "?"
-            let status = orderStatus?.rawValue ?? "unknown"
-            return "You already ordered \(quantity) × \(name) on \(date) (order \(order), \(status))."
-        case .cart:
-            let date = addedAt.map { EventTime.isoDate(milliseconds: $0) } ?? "earlier"
-            return "You already have \(quantity) × \(name) in your cart since \(date)."
+        case .order(let orderID, let placedAt, let status):
+            return "You already ordered \(quantity) × \(name) on \(EventTime.isoDate(milliseconds: placedAt)) (order \(orderID), \(status.rawValue))."
+        case .cart(let addedAt):
+            return "You already have \(quantity) × \(name) in your cart since \(EventTime.isoDate(milliseconds: addedAt))."
         }
     }
 
@@ -71,15 +78,14 @@ public struct Alert: Sendable, Hashable {
         if let title, !title.isEmpty { out.append(("title", title)) }
         out += [
             ("trigger", trigger.rawValue), ("trigger_id", triggerID),
-            ("match", match.rawValue), ("quantity", String(quantity)),
+            ("match", match.kind.rawValue), ("quantity", String(quantity)),
         ]
         switch match {
-        case .order:
-            if let orderID { out.append(("order_id", orderID)) }
-            if let orderPlacedAt { out.append(("order_date", EventTime.iso8601(milliseconds: orderPlacedAt))) }
-            if let orderStatus { out.append(("order_status", orderStatus.rawValue)) }
-        case .cart:
-            if let addedAt { out.append(("added_at", EventTime.iso8601(milliseconds: addedAt))) }
+        case .order(let orderID, let placedAt, let status):
+            out += [("order_id", orderID), ("order_date", EventTime.iso8601(milliseconds: placedAt)),
+                    ("order_status", status.rawValue)]
+        case .cart(let addedAt):
+            out.append(("added_at", EventTime.iso8601(milliseconds: addedAt)))
         }
         out.append(("detected_at", EventTime.iso8601(milliseconds: detectedAt)))
         out.append(("message", message))

@@ -25,6 +25,20 @@ public struct CustomerState: Sendable, Equatable {
 
     public static let empty = CustomerState()
 
+    /// A title for `sku` from anything this state holds (the cart line, then the newest stored
+    /// order naming it with a title), so that a message names the product even when the event
+    /// and the matched order line do not.
+    public func knownTitle(of sku: String) -> String? {
+        if let title = cart[sku]?.title { return title }
+        for order in recentOrders {
+            if let title = order.line(for: sku)?.title { return title }
+        }
+        for order in olderOrders.values.sorted(by: { $0.placedAt > $1.placedAt }) {
+            if let title = order.line(for: sku)?.title { return title }
+        }
+        return nil
+    }
+
     /// Whether the customer ever stored `orderID`, as far as this state knows.
     public func hasStored(orderID: String) -> Bool {
         olderOrders[orderID] != nil || recentOrders.contains { $0.orderID == orderID }

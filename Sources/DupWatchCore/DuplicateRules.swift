@@ -35,12 +35,13 @@ public struct DuplicateRules: Sendable {
             return .duplicate
         }
         var alerts: [Alert] = []
-        if let sku = event.sku, looksUp(event, after: state.lastCartEventAt) {
+        if let sku = event.action.sku, looksUp(event, after: state.lastCartEventAt) {
             if case .add = event.action, let line = state.cart[sku] {
                 alerts.append(Alert(
-                    customerID: event.customerID, sku: sku, title: event.title ?? line.title,
-                    trigger: .cart, triggerID: event.eventID, match: .cart,
-                    quantity: line.quantity, addedAt: line.addedAt))
+                    customerID: event.customerID, sku: sku,
+                    title: event.title ?? line.title ?? state.knownTitle(of: sku),
+                    trigger: .cart, triggerID: event.eventID, match: .cart(addedAt: line.addedAt),
+                    quantity: line.quantity))
             }
             if let alert = orderMatch(for: sku, title: event.title, in: state, customerID: event.customerID,
                                       trigger: .cart, triggerID: event.eventID) {
@@ -60,21 +61,20 @@ public struct DuplicateRules: Sendable {
     private func looksUp(_ event: CartEvent, after previous: Int64?) -> Bool {
         switch event.action {
         case .add: break
-        case .change(let quantity) where quantity > 0: break
+        case .change(_, let quantity) where quantity > 0: break
         default: return false
         }
         guard let previous else { return true }
-        return event.time - previous > config.cartGapMs
+        return event.time - previous > config.cartGap.inMilliseconds
     }
 
     private func updateCart(with event: CartEvent, in state: inout CustomerState) {
         switch event.action {
         case .clear:
             state.cart.removeAll()
-        case .remove, .change(quantity: 0):
-            if let sku = event.sku { state.cart[sku] = nil }
-        case .add(let units):
-            guard let sku = event.sku else { return }
+        case .remove(let sku), .change(let sku, quantity: 0):
+            state.cart[sku] = nil
+        case .add(let sku, let units):
             if var line = state.cart[sku] {
                 line.quantity += units
                 if let title = event.title { line.title = title }
@@ -82,8 +82,7 @@ public struct DuplicateRules: Sendable {
             } else {
                 state.cart[sku] = CartLine(sku: sku, quantity: units, addedAt: event.time, title: event.title)
             }
-        case .change(let quantity):
-            guard let sku = event.sku else { return }
+        case .change(let sku, let quantity):
             if var line = state.cart[sku] {
                 line.quantity = quantity
                 if let title = event.title { line.title = title }
@@ -98,7 +97,7 @@ public struct DuplicateRules: Sendable {
     private func remember(eventID: String, at time: Int64, in state: inout CustomerState) {
         state.eventIDs[eventID] = time
         let newest = state.eventIDs.values.max() ?? time
-        let horizon = newest - config.eventIDRetentionMs
+        let horizon = newest - config.eventIDRetention.inMilliseconds
         if state.eventIDs.values.contains(where: { $0 < horizon }) {
             state.eventIDs = state.eventIDs.filter { $0.value >= horizon }
         }
@@ -136,9 +135,10 @@ public struct DuplicateRules: Sendable {
         for order in state.recentOrders.prefix(config.historyDepth) where order.status.canMatch {
             guard let line = order.line(for: sku) else { continue }
             return Alert(
-                customerID: customerID, sku: sku, title: title ?? line.title,
-                trigger: trigger, triggerID: triggerID, match: .order, quantity: line.quantity,
-                orderID: order.orderID, orderPlacedAt: order.placedAt, orderStatus: order.status)
+                customerID: customerID, sku: sku, title: title ?? line.title ?? state.knownTitle(of: sku),
+                trigger: trigger, triggerID: triggerID,
+                match: .order(orderID: order.orderID, placedAt: order.placedAt, status: order.status),
+                quantity: line.quantity)
         }
         return nil
     }
@@ -156,6 +156,6 @@ public struct DuplicateRules: Sendable {
         }
         return .rejected(Rejection(
             "unknown_order",
-            "order \(JSONText.quote(update.orderID)) is not a stored order of customer \(JSONText.quote(update.customerID))"))
+            "order \(Quoted.string(update.orderID)) is not a stored order of customer \(Quoted.string(update.customerID))"))
     }
 }

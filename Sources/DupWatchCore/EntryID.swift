@@ -8,30 +8,19 @@ public struct EntryID: Sendable, Hashable, Comparable, CustomStringConvertible {
         self.sequence = sequence
     }
 
-    /// Parses `1700000000000-3`; nil for anything else. Runs once per delivered entry, so it
-    /// walks the UTF-8 bytes instead of going through the generic integer parser.
-    public init?(_ text: some StringProtocol) {
-        self.init(utf8: text.utf8)
+    /// Parses `1700000000000-3`; nil for anything else.
+    public init?(_ text: String) {
+        var text = text
+        guard let id = text.withUTF8({ EntryID(utf8: UnsafeRawBufferPointer($0)) }) else { return nil }
+        self = id
     }
 
     /// From the bytes of an id as Redis sends it (`<ms>-<seq>`).
-    public init?(utf8: some Sequence<UInt8>) {
-        var ms: UInt64 = 0
-        var seq: UInt64 = 0
-        var sawDash = false
-        var digits = 0
-        for byte in utf8 {
-            if byte == UInt8(ascii: "-") {
-                guard !sawDash, digits > 0 else { return nil }
-                sawDash = true
-                digits = 0
-                continue
-            }
-            guard byte >= 0x30, byte <= 0x39, digits < 19 else { return nil }
-            digits += 1
-            if sawDash { seq = seq * 10 + UInt64(byte - 0x30) } else { ms = ms * 10 + UInt64(byte - 0x30) }
-        }
-        guard sawDash, digits > 0 else { return nil }
+    public init?(utf8: UnsafeRawBufferPointer) {
+        guard let dash = utf8.firstIndex(of: UInt8(ascii: "-")),
+              case .some(.some(let ms)) = ASCIIDecimal.magnitude(UnsafeRawBufferPointer(rebasing: utf8[..<dash])),
+              case .some(.some(let seq)) = ASCIIDecimal.magnitude(UnsafeRawBufferPointer(rebasing: utf8[(dash + 1)...]))
+        else { return nil }
         self.init(milliseconds: ms, sequence: seq)
     }
 

@@ -35,24 +35,21 @@ public enum EventParser {
         let type = try FieldValidation.cartType(typeBytes)
         let customerID = try requiredID(.customerID, fields, s, allowBraces: false)
 
-        var sku: String? = nil
-        if type != .clear {
-            sku = try requiredID(.sku, fields, s, allowBraces: true)
-        }
-
         let action: CartAction
         switch type {
         case .add:
+            let sku = try requiredID(.sku, fields, s, allowBraces: true)
             if let q = s.value(.qty, fields) {
-                action = .add(quantity: try FieldValidation.quantity(q, in: 1...FieldValidation.maxQuantity))
+                action = .add(sku: sku, quantity: try FieldValidation.quantity(q, in: 1...FieldValidation.maxQuantity))
             } else {
-                action = .add(quantity: 1)
+                action = .add(sku: sku, quantity: 1)
             }
         case .change:
+            let sku = try requiredID(.sku, fields, s, allowBraces: true)
             guard let q = s.value(.qty, fields) else { throw missing(.qty) }
-            action = .change(quantity: try FieldValidation.quantity(q, in: 0...FieldValidation.maxQuantity))
+            action = .change(sku: sku, quantity: try FieldValidation.quantity(q, in: 0...FieldValidation.maxQuantity))
         case .remove:
-            action = .remove
+            action = .remove(sku: try requiredID(.sku, fields, s, allowBraces: true))
         case .clear:
             action = .clear
         }
@@ -75,7 +72,7 @@ public enum EventParser {
         }
 
         return CartEvent(customerID: customerID, eventID: eventID, hasExplicitEventID: explicit,
-                         action: action, sku: sku, title: title, time: time)
+                         action: action, title: title, time: time)
     }
 
     private static func parseOrderPlaced(_ entry: RawEntry, _ s: Slots) throws(Rejection) -> OrderPlaced {
@@ -144,7 +141,7 @@ public enum EventParser {
                 switch member.key {
                 case "sku", "qty", "title":
                     if isDuplicate {
-                        throw Rejection(code, "\(label()) has more than one \(JSONText.quote(member.key)) key")
+                        throw Rejection(code, "\(label()) has more than one \(Quoted.string(member.key)) key")
                     }
                     if member.key == "sku" { skuValue = member.value }
                     else if member.key == "qty" { qtyValue = member.value }
@@ -188,7 +185,7 @@ public enum EventParser {
             if let existing {
                 let sum = lines[existing].quantity + quantity
                 if sum > FieldValidation.maxQuantity {
-                    throw Rejection(code, "items sku \(FieldValidation.quoted(Array(sku.utf8))) adds up to \(sum); at most \(FieldValidation.maxQuantity) are allowed")
+                    throw Rejection(code, "items sku \(Quoted.bytes(Array(sku.utf8))) adds up to \(sum); at most \(FieldValidation.maxQuantity) are allowed")
                 }
                 lines[existing].quantity = sum
                 if lines[existing].title == nil { lines[existing].title = title }
@@ -226,7 +223,7 @@ public enum EventParser {
         }
         if ts.isEmpty { throw Rejection("bad_ts", "ts is empty") }
         guard let time = EventTime.parse(ts) else {
-            throw Rejection("bad_ts", "ts \(FieldValidation.quoted(ts)) is not epoch milliseconds or ISO-8601 with a zone")
+            throw Rejection("bad_ts", "ts \(Quoted.bytes(ts)) is not epoch milliseconds or ISO-8601 with a zone")
         }
         return time
     }

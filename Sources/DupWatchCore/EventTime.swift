@@ -23,20 +23,11 @@ public enum EventTime {
         let n = p.count
         if n == 0 { return nil }
         // Epoch milliseconds: digits only.
-        var allDigits = true
-        for b in p where b &- 0x30 > 9 {
-            allDigits = false
-            break
+        switch ASCIIDecimal.magnitude(UnsafeRawBufferPointer(p)) {
+        case .some(.some(let value)): return value <= UInt64(maxMilliseconds) ? Int64(value) : nil
+        case .some(.none): return nil
+        case .none: return parseISO(p)
         }
-        if allDigits {
-            var value: Int64 = 0
-            for b in p {
-                value = value &* 10 &+ Int64(b &- 0x30)
-                if value > maxMilliseconds { return nil }
-            }
-            return value
-        }
-        return parseISO(p)
     }
 
     /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM|±HHMM)`.

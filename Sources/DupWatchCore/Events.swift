@@ -18,13 +18,22 @@ public struct OrderLine: Sendable, Hashable {
     }
 }
 
+/// What a cart event does, with the SKU exactly where one applies.
 public enum CartAction: Sendable, Hashable {
     /// Units added (1...1_000_000).
-    case add(quantity: Int)
+    case add(sku: String, quantity: Int)
     /// The new quantity of the line (0...1_000_000); 0 removes the line.
-    case change(quantity: Int)
-    case remove
+    case change(sku: String, quantity: Int)
+    case remove(sku: String)
     case clear
+
+    /// The line this action is about; nil for `clear`.
+    public var sku: String? {
+        switch self {
+        case .add(let sku, _), .change(let sku, _), .remove(let sku): sku
+        case .clear: nil
+        }
+    }
 }
 
 public struct CartEvent: Sendable, Hashable {
@@ -35,20 +44,18 @@ public struct CartEvent: Sendable, Hashable {
     /// (a stream entry id is delivered once per group already; see docs/DESIGN.md).
     public var hasExplicitEventID: Bool
     public var action: CartAction
-    /// Nil only for `clear`.
-    public var sku: String?
+    /// The product's title as the producer sent it (never for `clear`).
     public var title: String?
     /// Event time, epoch milliseconds.
     public var time: Int64
 
     public init(customerID: String, eventID: String, hasExplicitEventID: Bool, action: CartAction,
-                sku: String?, title: String?, time: Int64) {
+                title: String? = nil, time: Int64) {
         self.customerID = customerID
         self.eventID = eventID
         self.hasExplicitEventID = hasExplicitEventID
         self.action = action
-        self.sku = sku
-        self.title = title
+        self.title = action == .clear ? nil : title
         self.time = time
     }
 }

@@ -8,8 +8,6 @@ public enum FieldValidation {
     public static let maxTitleBytes = 256
     public static let maxQuantity = 1_000_000
     public static let maxOrderLines = 500
-    /// How many bytes of a bad value are quoted in a message.
-    static let quoteLimit = 64
 
     // MARK: - Identifiers
 
@@ -30,7 +28,7 @@ public enum FieldValidation {
         let scan = UTF8Scan(bytes)
         if !scan.valid { throw Rejection(code, "\(field()) is not valid UTF-8") }
         if scan.hasControl {
-            throw Rejection(code, "\(field()) \(quoted(bytes)) contains a control character")
+            throw Rejection(code, "\(field()) \(Quoted.bytes(bytes)) contains a control character")
         }
         if !allowBraces && scan.hasBrace { throw Rejection(code, "\(field()) must not contain { or }") }
         return String(decoding: bytes, as: UTF8.self)
@@ -38,26 +36,19 @@ public enum FieldValidation {
 
     // MARK: - Quantities
 
-    /// A quantity: ASCII digits only (leading zeros allowed; no sign, decimal point, exponent or
-    /// spaces) within `range`. Arbitrarily long digit strings are out of range, never a crash.
+    /// A quantity: an integer (`ASCIIDecimal`: leading zeros allowed; no `+`, decimal point,
+    /// exponent or spaces) within `range`. A negative or arbitrarily long one is out of range.
     public static func quantity(_ bytes: [UInt8], field: String = "qty", in range: ClosedRange<Int>) throws(Rejection) -> Int {
         let code = "bad_" + field
         if bytes.isEmpty { throw Rejection(code, "\(field) is empty") }
-        var value = 0
-        var overflow = false
-        for b in bytes {
-            let d = b &- 0x30
-            if d > 9 { throw Rejection(code, "\(field) \(quoted(bytes)) is not an integer") }
-            if !overflow {
-                let (times10, o1) = value.multipliedReportingOverflow(by: 10)
-                let (next, o2) = times10.addingReportingOverflow(Int(d))
-                if o1 || o2 || next > range.upperBound { overflow = true } else { value = next }
-            }
+        switch ASCIIDecimal.read(bytes) {
+        case .notAnInteger:
+            throw Rejection(code, "\(field) \(Quoted.bytes(bytes)) is not an integer")
+        case .value(let value) where bytes.first != UInt8(ascii: "-") && (Int64(range.lowerBound)...Int64(range.upperBound)).contains(value):
+            return Int(value)
+        case .value, .outOfRange:
+            throw Rejection(code, "\(field) \(Quoted.bytes(bytes)) is out of range \(range.lowerBound)-\(range.upperBound)")
         }
-        if overflow || !range.contains(value) {
-            throw Rejection(code, "\(field) \(quoted(bytes)) is out of range \(range.lowerBound)-\(range.upperBound)")
-        }
-        return value
     }
 
     // MARK: - Titles
@@ -99,7 +90,7 @@ public enum FieldValidation {
         if let status { return status }
         let code = "bad_" + field
         if bytes.isEmpty { throw Rejection(code, "\(field) is empty") }
-        throw Rejection(code, "\(field) \(quoted(bytes)) is not one of processing, shipped, delivered, cancelled, returned")
+        throw Rejection(code, "\(field) \(Quoted.bytes(bytes)) is not one of processing, shipped, delivered, cancelled, returned")
     }
 
     /// The `type` of a cart event.
@@ -121,7 +112,7 @@ public enum FieldValidation {
         }
         if let type { return type }
         if bytes.isEmpty { throw Rejection("bad_type", "type is empty") }
-        throw Rejection("bad_type", "type \(quoted(bytes)) is not one of add, change, remove, clear")
+        throw Rejection("bad_type", "type \(Quoted.bytes(bytes)) is not one of add, change, remove, clear")
     }
 
     // MARK: - UTF-8
@@ -132,22 +123,6 @@ public enum FieldValidation {
     }
 
     // MARK: - Helpers
-
-    /// The value as it goes into a message: JSON-quoted, invalid UTF-8 replaced by U+FFFD,
-    /// cut after `quoteLimit` bytes (at a character boundary) with a trailing `…` inside the quotes.
-    static func quoted(_ bytes: [UInt8]) -> String {
-        if bytes.count <= quoteLimit {
-            return JSONText.quote(String(decoding: bytes, as: UTF8.self))
-        }
-        var end = quoteLimit
-        // Do not cut a multi-byte sequence in half (back up over at most 3 continuation bytes).
-        var steps = 0
-        while end > 0, steps < 3, bytes[end] & 0xC0 == 0x80 {
-            end -= 1
-            steps += 1
-        }
-        return JSONText.quote(String(decoding: bytes[0..<end], as: UTF8.self) + "…")
-    }
 
     /// Byte-wise equality with an ASCII literal.
     @inline(__always)

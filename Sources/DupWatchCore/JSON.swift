@@ -1,5 +1,6 @@
-// A tiny, strict JSON reader (RFC 8259) for the `items` field of `order:placed` entries, and a
-// writer for messages and dead-letter payloads. Nothing here uses Foundation.
+// A tiny, strict JSON reader (RFC 8259) for the `items` field of `order:placed` entries and
+// dead-letter payloads. Nothing here uses Foundation; JSON documents are written with
+// Foundation's JSONEncoder by the layers that output them.
 
 // MARK: - Reader
 
@@ -19,9 +20,9 @@ enum JSONValue: Sendable, Equatable {
         switch self {
         case .null: "null"
         case .bool(let b): b ? "true" : "false"
-        case .number(let n): n.literal.utf8.count <= FieldValidation.quoteLimit
-            ? n.literal : FieldValidation.quoted(Array(n.literal.utf8))
-        case .string(let s): FieldValidation.quoted(Array(s.utf8))
+        case .number(let n): n.literal.utf8.count <= Quoted.limit
+            ? n.literal : Quoted.bytes(Array(n.literal.utf8))
+        case .string(let s): Quoted.bytes(Array(s.utf8))
         case .array: "an array"
         case .object: "an object"
         }
@@ -298,26 +299,14 @@ enum JSONReader {
         /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
         mutating func parseNumber() throws(JSONError) -> JSONNumber {
             let start = i
-            var negative = false
-            if p[i] == 0x2D { negative = true; i += 1 }
+            if p[i] == 0x2D { i += 1 }
             @inline(__always) func isDigit(_ k: Int) -> Bool { k < p.count && p[k] &- 0x30 <= 9 }
             guard isDigit(i) else { throw JSONError(problem: "invalid number", offset: i) }
-            var value: Int64 = 0
-            var overflow = false
             if p[i] == 0x30 {
                 i += 1
                 if isDigit(i) { throw JSONError(problem: "invalid number (leading zero)", offset: start) }
             } else {
-                while isDigit(i) {
-                    let d = Int64(p[i] - 0x30)
-                    if !overflow {
-                        // Accumulate negatively so Int64.min fits.
-                        let (m, o1) = value.multipliedReportingOverflow(by: 10)
-                        let (s, o2) = m.subtractingReportingOverflow(d)
-                        if o1 || o2 { overflow = true } else { value = s }
-                    }
-                    i += 1
-                }
+                while isDigit(i) { i += 1 }
             }
             var isInteger = true
             if i < p.count, p[i] == 0x2E {
@@ -333,70 +322,9 @@ enum JSONReader {
                 guard isDigit(i) else { throw JSONError(problem: "invalid number", offset: i) }
                 while isDigit(i) { i += 1 }
             }
-            let literal = String(decoding: UnsafeBufferPointer(rebasing: p[start..<i]), as: UTF8.self)
-            var integerValue: Int64? = nil
-            if isInteger && !overflow {
-                if negative {
-                    integerValue = value
-                } else if value != Int64.min {
-                    integerValue = -value
-                }
-            }
-            return JSONNumber(literal: literal, isInteger: isInteger, integerValue: integerValue)
+            let bytes = UnsafeBufferPointer(rebasing: p[start..<i])
+            let integerValue = isInteger ? ASCIIDecimal.int64(UnsafeRawBufferPointer(bytes)) : nil
+            return JSONNumber(literal: String(decoding: bytes, as: UTF8.self), isInteger: isInteger, integerValue: integerValue)
         }
-    }
-}
-
-// MARK: - Writer
-
-/// JSON text for messages and dead-letter payloads.
-public enum JSONText {
-    /// `s` as a JSON string literal: quotes, backslashes and control characters (U+0000-U+001F)
-    /// escaped, everything else (including non-ASCII) kept as is.
-    public static func quote(_ s: String) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(s.utf8.count + 2)
-        appendQuoted(s.utf8, to: &out)
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// The fields of an entry as a JSON object `{"name":"value",...}` in entry order (duplicate
-    /// names are kept, as delivered). Names and values that are not valid UTF-8 have each invalid
-    /// sequence replaced by U+FFFD. Never fails.
-    public static func object(_ fields: [RawEntry.Field]) -> String {
-        var out: [UInt8] = [0x7B]
-        for (k, field) in fields.enumerated() {
-            if k > 0 { out.append(0x2C) }
-            appendQuoted(String(decoding: field.name, as: UTF8.self).utf8, to: &out)
-            out.append(0x3A)
-            appendQuoted(String(decoding: field.value, as: UTF8.self).utf8, to: &out)
-        }
-        out.append(0x7D)
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
-
-    /// Appends `utf8` (assumed valid) as a quoted, escaped JSON string.
-    static func appendQuoted(_ utf8: String.UTF8View, to out: inout [UInt8]) {
-        out.append(0x22)
-        for b in utf8 {
-            switch b {
-            case 0x22: out.append(0x5C); out.append(0x22)
-            case 0x5C: out.append(0x5C); out.append(0x5C)
-            case 0x0A: out.append(0x5C); out.append(0x6E)
-            case 0x0D: out.append(0x5C); out.append(0x72)
-            case 0x09: out.append(0x5C); out.append(0x74)
-            case 0x08: out.append(0x5C); out.append(0x62)
-            case 0x0C: out.append(0x5C); out.append(0x66)
-            case 0x00..<0x20:
-                out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30])
-                out.append(hexDigits[Int(b >> 4)])
-                out.append(hexDigits[Int(b & 0xF)])
-            default:
-                out.append(b)
-            }
-        }
-        out.append(0x22)
     }
 }

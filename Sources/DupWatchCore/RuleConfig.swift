@@ -1,16 +1,16 @@
 /// The tunable numbers of the rules. Defaults are the client's.
 public struct RuleConfig: Sendable, Equatable {
-    /// R1 looks a cart item up only after a pause strictly longer than this (ms).
-    public var cartGapMs: Int64
+    /// R1 looks a cart item up only after a pause strictly longer than this (event time).
+    public var cartGap: Duration
     /// How many of the most recently stored orders count as "the last orders".
     public var historyDepth: Int
-    /// How long (event time, ms) a producer `event_id` is remembered for de-duplication.
-    public var eventIDRetentionMs: Int64
+    /// How long (event time) a producer `event_id` is remembered for de-duplication.
+    public var eventIDRetention: Duration
 
-    public init(cartGapMs: Int64 = 4 * 3_600_000, historyDepth: Int = 5, eventIDRetentionMs: Int64 = 24 * 3_600_000) {
+    public init(cartGap: Duration = .seconds(4 * 3600), historyDepth: Int = 5, eventIDRetention: Duration = .seconds(24 * 3600)) {
         precondition(historyDepth >= 1, "historyDepth must be at least 1")
-        self.cartGapMs = cartGapMs
+        self.cartGap = cartGap
         self.historyDepth = historyDepth
-        self.eventIDRetentionMs = eventIDRetentionMs
+        self.eventIDRetention = eventIDRetention
     }
 }

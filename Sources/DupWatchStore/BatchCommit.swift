@@ -1,12 +1,12 @@
 public import DupWatchCore
-public import RedisClient
 
 /// The writes of one batch — state changes folded per customer, alerts, dead letters and the
-/// group's new read position — to be sent as one MULTI/EXEC so that they land together or not at all.
-public struct BatchCommit {
+/// group's new read position — as command values, to be sent as one MULTI/EXEC so that they
+/// land together or not at all.
+public struct BatchCommit: Sendable {
     public let keys: KeySchema
     public let limits: StoreLimits
-    public private(set) var commands: [RedisCommand] = []
+    public private(set) var commands: [CommitCommand] = []
     public private(set) var alertCount = 0
     public private(set) var deadLetterCount = 0
 
@@ -28,29 +28,14 @@ public struct BatchCommit {
 
     private mutating func writeCart(customer: String, from before: CustomerState, to after: CustomerState) {
         let key = keys.cart(customer)
-        var set = RedisCommand("HSET")
-        set.append(key)
-        var setCount = 0
+        var set: [CommitCommand.Field] = []
         if after.lastCartEventAt != before.lastCartEventAt, let p = after.lastCartEventAt {
-            set.append(CartLineFormat.lastEventField)
-            set.append(p)
-            setCount += 1
+            set.append(.init(CartLineFormat.lastEventField, String(p)))
         }
         for (sku, line) in after.cart where before.cart[sku] != line {
-            set.append(sku)
-            set.append(CartLineFormat.encode(line))
-            setCount += 1
+            set.append(.init(sku, CartLineFormat.encode(line)))
         }
-        if setCount > 0 { commands.append(set) }
-
-        var delete = RedisCommand("HDEL")
-        delete.append(key)
-        var deleteCount = 0
-        for sku in before.cart.keys where after.cart[sku] == nil {
-            delete.append(sku)
-            deleteCount += 1
-        }
-        if deleteCount > 0 { commands.append(delete) }
+        writeHash(key, set: set, delete: before.cart.keys.filter { after.cart[$0] == nil })
     }
 
     private mutating func writeOrders(customer: String, from before: CustomerState, to after: CustomerState) {
@@ -61,123 +46,89 @@ public struct BatchCommit {
         for order in before.recentOrders { beforeStatus[order.orderID] = order.status }
         for (id, order) in before.olderOrders { beforeStatus[id] = order.status }
 
-        var stored = 0
-        var history = RedisCommand("ZADD")
-        history.append(keys.history(customer))
+        var indexed: [CommitCommand.ScoredMember] = []
         for order in after.recentOrders.reversed() + Array(after.olderOrders.values) {
+            let key = keys.order(customer, order.orderID)
             if let old = beforeStatus[order.orderID] {
                 if old != order.status {
-                    commands.append(RedisCommand("HSET", keys.order(customer, order.orderID), "status", order.status.rawValue))
+                    commands.append(.hset(key: key, fields: [.init("status", order.status.rawValue)]))
                 }
                 continue
             }
-            var hash = RedisCommand("HSET")
-            hash.append(keys.order(customer, order.orderID))
-            for (field, value) in StoredOrderFormat.fields(of: order) {
-                hash.append(field)
-                hash.append(value)
-            }
-            commands.append(hash)
-            expire(keys.order(customer, order.orderID), after: limits.orderRetentionMs)
-            history.append(order.placedAt)
-            history.append(order.orderID)
-            stored += 1
+            commands.append(.hset(key: key, fields: StoredOrderFormat.fields(of: order).map { .init($0.0, $0.1) }))
+            expire(key, after: limits.orderRetention)
+            indexed.append(.init(order.placedAt, order.orderID))
         }
-        guard stored > 0 else { return }
-        commands.append(history)
-        expire(keys.history(customer), after: limits.orderRetentionMs)
+        guard !indexed.isEmpty else { return }
+        commands.append(.zadd(key: keys.history(customer), members: indexed))
+        expire(keys.history(customer), after: limits.orderRetention)
 
         // The last-N list is at most N ids: rewriting it is as cheap as LPUSH + LTRIM and
         // stays right when several orders of one customer land in one batch.
         let list = keys.recentOrders(customer)
-        commands.append(RedisCommand("DEL", list))
-        var push = RedisCommand("RPUSH")
-        push.append(list)
-        for order in after.recentOrders { push.append(order.orderID) }
-        if !after.recentOrders.isEmpty { commands.append(push) }
-        expire(list, after: limits.orderRetentionMs)
+        commands.append(.del(key: list))
+        if !after.recentOrders.isEmpty {
+            commands.append(.rpush(key: list, values: after.recentOrders.map(\.orderID)))
+        }
+        expire(list, after: limits.orderRetention)
     }
 
     private mutating func writeEventIDs(customer: String, from before: CustomerState, to after: CustomerState) {
         guard before.eventIDs != after.eventIDs else { return }
         let key = keys.eventIDs(customer)
-        var set = RedisCommand("HSET")
-        set.append(key)
-        var setCount = 0
-        for (id, time) in after.eventIDs where before.eventIDs[id] != time {
-            set.append(id)
-            set.append(time)
-            setCount += 1
-        }
-        if setCount > 0 { commands.append(set) }
-        var delete = RedisCommand("HDEL")
-        delete.append(key)
-        var deleteCount = 0
-        for id in before.eventIDs.keys where after.eventIDs[id] == nil {
-            delete.append(id)
-            deleteCount += 1
-        }
-        if deleteCount > 0 { commands.append(delete) }
-        expire(key, after: limits.eventIDTTLMs)
+        writeHash(key, set: after.eventIDs.compactMap { id, time in before.eventIDs[id] == time ? nil : .init(id, String(time)) },
+                  delete: before.eventIDs.keys.filter { after.eventIDs[$0] == nil })
+        expire(key, after: limits.eventIDTTL)
     }
 
-    private mutating func expire(_ key: String, after ms: Int64) {
-        guard ms > 0 else { return }
-        commands.append(RedisCommand("PEXPIRE", key, String(ms)))
+    private mutating func writeHash(_ key: String, set: [CommitCommand.Field], delete: [String]) {
+        if !set.isEmpty { commands.append(.hset(key: key, fields: set)) }
+        if !delete.isEmpty { commands.append(.hdel(key: key, fields: delete)) }
+    }
+
+    private mutating func expire(_ key: String, after ttl: Duration) {
+        guard ttl > .zero else { return }
+        commands.append(.pexpire(key: key, after: ttl))
     }
 
     // MARK: Output streams
 
     public mutating func publish(_ alert: Alert, detectedAt: Int64) {
-        var command = RedisCommand("XADD")
-        command.append(keys.alertStream)
-        appendCap(&command, limits.alertStreamMaxLength)
-        command.append("*")
-        for (field, value) in alert.fields(detectedAt: detectedAt) {
-            command.append(field)
-            command.append(value)
-        }
-        commands.append(command)
+        commands.append(.xadd(stream: keys.alertStream, maxLength: cap(limits.alertStreamMaxLength),
+                              fields: alert.fields(detectedAt: detectedAt).map { .init($0.0, $0.1) }))
         alertCount += 1
     }
 
     /// `extra` carries e.g. `deliveries` and `last_error` for entries given up on.
     public mutating func deadLetter(source: EventSource, entryID: String, reason: String, payload: String,
                                     extra: [(String, String)] = []) {
-        var command = RedisCommand("XADD")
-        command.append(keys.deadLetterStream)
-        appendCap(&command, limits.deadLetterMaxLength)
-        command.append("*")
-        for (field, value) in [("source_stream", keys.stream(for: source)), ("source_id", entryID),
-                               ("reason", reason), ("payload", payload)] + extra {
-            command.append(field)
-            command.append(value)
-        }
-        commands.append(command)
+        let fields = [("source_stream", keys.stream(for: source)), ("source_id", entryID),
+                      ("reason", reason), ("payload", payload)] + extra
+        commands.append(.xadd(stream: keys.deadLetterStream, maxLength: cap(limits.deadLetterMaxLength),
+                              fields: fields.map { .init($0.0, $0.1) }))
         deadLetterCount += 1
     }
+
+    // MARK: Coordination
 
     /// Moves the consumer group's last-delivered-id to `entryID`, the last entry of `source` this
     /// batch processed: the group is the committed read position, so it moves with the effects.
     /// `entriesRead` keeps `XINFO GROUPS` lag right; nil when Redis does not know it either.
     public mutating func advanceGroup(source: EventSource, group: String, to entryID: String, entriesRead: Int64?) {
-        var command = RedisCommand("XGROUP", "SETID", keys.stream(for: source), group, entryID)
-        if let entriesRead {
-            command.append("ENTRIESREAD")
-            command.append(String(entriesRead))
-        }
-        commands.append(command)
+        commands.append(.xgroupSetID(stream: keys.stream(for: source), group: group, id: entryID, entriesRead: entriesRead))
     }
 
-    /// Appends a raw command that must commit with the batch (e.g. the lease renewal).
-    public mutating func append(_ command: RedisCommand) {
-        commands.append(command)
+    /// Clears the count of resumes without a commit (this commit is one).
+    public mutating func clearResumeAttempts(group: String) {
+        commands.append(.del(key: keys.resumeAttempts(group: group)))
     }
 
-    private func appendCap(_ command: inout RedisCommand, _ maxLength: Int) {
-        guard maxLength > 0 else { return }
-        command.append("MAXLEN")
-        command.append("~")
-        command.append(maxLength)
+    /// Renews the worker's lease with the commit: a commit that lands proves the owner alive.
+    public mutating func renewLease(group: String, ttl: Duration) {
+        commands.append(.pexpire(key: keys.lease(group: group), after: ttl))
+    }
+
+    private func cap(_ maxLength: Int) -> Int? {
+        maxLength > 0 ? maxLength : nil
     }
 }

@@ -28,29 +28,11 @@ public struct KeySchema: Sendable, Equatable {
         }
     }
 
+    /// The three input streams, in `EventSource` order.
+    public var inputStreams: [String] { EventSource.allCases.map(stream(for:)) }
+
     public func source(ofStream name: String) -> EventSource? {
         EventSource.allCases.first { stream(for: $0) == name }
-    }
-
-    /// The whole customer order journey has a stream each (docs/DESIGN.md §4);
-    /// DupWatch reads only the three input streams above today.
-    public var journeyStreams: [(event: String, stream: String)] {
-        [
-            ("cart item added / changed / removed / cleared", cartStream),
-            ("checkout started", prefix + "stream:checkout:started"),
-            ("payment authorized", prefix + "stream:payment:authorized"),
-            ("payment failed", prefix + "stream:payment:failed"),
-            ("order placed", orderPlacedStream),
-            ("order status changed (processing, shipped, delivered, cancelled, returned)", orderStatusStream),
-            ("shipment dispatched", prefix + "stream:shipment:dispatched"),
-            ("shipment delivered", prefix + "stream:shipment:delivered"),
-            ("return requested", prefix + "stream:return:requested"),
-            ("duplicate alert raised (DupWatch output)", alertStream),
-            ("duplicate alert shown to the customer", prefix + "stream:alerts:shown"),
-            ("customer confirmed the duplicate (meant it)", prefix + "stream:alerts:confirmed"),
-            ("customer dismissed the duplicate (removed it)", prefix + "stream:alerts:dismissed"),
-            ("entry DupWatch could not process", deadLetterStream),
-        ]
     }
 
     // MARK: Per customer (hash tag {C})
@@ -74,9 +56,4 @@ public struct KeySchema: Sendable, Equatable {
     /// Integer: how many times workers of `group` started work at the group's committed position
     /// without committing a batch since (a crash-looping entry shows here; see Worker+Resume).
     public func resumeAttempts(group: String) -> String { "\(prefix)dupwatch:attempts:\(group)" }
-
-    /// Glob patterns covering every key the worker touches (for the ACL user).
-    public var keyPatterns: [String] {
-        ["stream:*", "cart:*", "orders:*", "order:*", "history:*", "events:*", "dupwatch:*"].map { prefix + $0 }
-    }
 }

@@ -177,13 +177,13 @@ private struct PartialState {
         for (field, value) in reply.pairs {
             if field.equals("_p") {
                 guard let p = value.withBytes(ASCIIDecimal.int64) else {
-                    return fail("cart field _p is \(JSONText.quote(value.text)), not a time")
+                    return fail("cart field _p is \(Quoted.string(value.text)), not a time")
                 }
                 state.lastCartEventAt = p
             } else {
                 let sku = field.text
                 guard let line = value.withBytes({ CartLineFormat.decode(sku: sku, bytes: $0) }) else {
-                    return fail("cart line \(JSONText.quote(sku)) is \(JSONText.quote(value.text)), not qty|added_at|title")
+                    return fail("cart line \(Quoted.string(sku)) is \(Quoted.string(value.text)), not qty|added_at|title")
                 }
                 state.cart[sku] = line
             }
@@ -204,7 +204,7 @@ private struct PartialState {
         for (name, value) in reply.pairs {
             let id = name.text
             guard let time = value.withBytes(ASCIIDecimal.int64) else {
-                return fail("event id \(JSONText.quote(id)) has time \(JSONText.quote(value.text))")
+                return fail("event id \(Quoted.string(id)) has time \(Quoted.string(value.text))")
             }
             state.eventIDs[id] = time
         }
@@ -221,7 +221,7 @@ private struct PartialState {
             field.withBytes { name in value.withBytes { reader.read(field: name, value: $0) } }
         }
         guard let order = reader.order(id: orderID) else {
-            return fail("order \(JSONText.quote(orderID)) hash is incomplete or malformed")
+            return fail("order \(Quoted.string(orderID)) hash is incomplete or malformed")
         }
         orders[orderID] = order
     }

@@ -4,16 +4,16 @@ public struct StoreLimits: Sendable, Equatable {
     public var alertStreamMaxLength: Int
     /// `XADD ... MAXLEN ~` for the dead-letter stream.
     public var deadLetterMaxLength: Int
-    /// Wall-clock TTL (ms) of a customer's order keys, refreshed by each new order; 0 keeps them forever.
-    public var orderRetentionMs: Int64
-    /// Wall-clock TTL (ms) of a customer's event id hash, refreshed on each write.
-    public var eventIDTTLMs: Int64
+    /// Wall-clock TTL of a customer's order keys, refreshed by each new order; zero keeps them forever.
+    public var orderRetention: Duration
+    /// Wall-clock TTL of a customer's event id hash, refreshed on each write.
+    public var eventIDTTL: Duration
 
     public init(alertStreamMaxLength: Int = 1_000_000, deadLetterMaxLength: Int = 100_000,
-                orderRetentionMs: Int64 = 400 * 86_400_000, eventIDTTLMs: Int64 = 24 * 3_600_000) {
+                orderRetention: Duration = .seconds(400 * 86_400), eventIDTTL: Duration = .seconds(24 * 3600)) {
         self.alertStreamMaxLength = alertStreamMaxLength
         self.deadLetterMaxLength = deadLetterMaxLength
-        self.orderRetentionMs = orderRetentionMs
-        self.eventIDTTLMs = eventIDTTLMs
+        self.orderRetention = orderRetention
+        self.eventIDTTL = eventIDTTL
     }
 }

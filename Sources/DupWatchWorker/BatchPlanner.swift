@@ -1,3 +1,4 @@
+import Foundation
 public import DupWatchCore
 public import DupWatchStore
 
@@ -127,7 +128,7 @@ public struct BatchPlanner: Sendable {
                 let customer = event.customerID
                 if let why = corrupt[customer] {
                     deadLetter(&plan, batch.items[index].delivered,
-                               Rejection("bad_state", "stored state of customer \(JSONText.quote(customer)) is corrupt: \(why)"))
+                               Rejection("bad_state", "stored state of customer \(Quoted.string(customer)) is corrupt: \(why)"))
                     continue
                 }
                 var state = current[customer] ?? CustomerState()
@@ -160,11 +161,19 @@ public struct BatchPlanner: Sendable {
         return plan
     }
 
+    /// The entry's fields as a JSON object, for `deadletter replay`.
+    static func payload(_ fields: [RawEntry.Field]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Strings and a keyed object of strings always encode.
+        return (try? encoder.encode(FieldsObject(fields))).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
     /// `delivered` has an entry (the trimmed ones are counted, not dead-lettered).
     private func deadLetter(_ plan: inout BatchPlan, _ delivered: DeliveredEntry,
                             _ rejection: Rejection, extra: [(String, String)] = []) {
         plan.commit.deadLetter(source: delivered.source, entryID: delivered.id.description, reason: rejection.reason,
-                               payload: JSONText.object(delivered.entry?.fields ?? []), extra: extra)
+                               payload: Self.payload(delivered.entry?.fields ?? []), extra: extra)
         plan.deadLetters.append((delivered.id.description, rejection.reason))
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import DupWatchCore
+import DupWatchStore
 import RedisClient
 
 /// One active worker per consumer group: the owner of the lease key is the only writer of
@@ -8,7 +10,7 @@ import RedisClient
 struct Lease {
     let key: String
     let owner: String
-    let ttlMs: Int64
+    let ttl: Duration
 
     enum Attempt {
         case acquired
@@ -18,18 +20,20 @@ struct Lease {
     /// A cleanly stopping owner leaves `released:<consumer>` behind instead of deleting the key.
     static let releasedPrefix = "released:"
 
-    /// Takes the lease if it is free, already ours (a restart under the same consumer name), or
-    /// held by a consumer of this host whose process is gone.
+    /// Takes the lease if it is free (absent or expired), released by a clean stop, or already
+    /// held under this very consumer name (a restart of a static `--consumer`). Never on a guess
+    /// that the holder is dead: a process-id check sees only its own PID namespace and host, so
+    /// a live worker in another container could lose its lease to it. A crashed holder's lease
+    /// lapses after its TTL.
     func acquire(on connection: RedisConnection) throws -> Attempt {
         let replies = try connection.pipeline([RedisCommand("WATCH", key), RedisCommand("GET", key)])
         try replies[0].throwIfError()
         let holder = try replies[1].throwIfError().optionalString
-        let released = holder.flatMap { $0.hasPrefix(Self.releasedPrefix) ? String($0.dropFirst(Self.releasedPrefix.count)) : nil }
-        if let holder, holder != owner, released == nil, !ConsumerName.isDeadLocalProcess(holder) {
+        if let holder, holder != owner, !holder.hasPrefix(Self.releasedPrefix) {
             _ = try connection.command("UNWATCH")
             return .heldBy(holder)
         }
-        switch try connection.transaction([RedisCommand("SET", key, owner, "PX", String(ttlMs))]) {
+        switch try connection.transaction([RedisCommand("SET", key, owner, "PX", String(ttl.inMilliseconds))]) {
         case .executed: return .acquired
         case .watchFailed: return .heldBy(holder ?? "another worker")
         case .aborted(let error): throw error
@@ -47,7 +51,6 @@ struct Lease {
         return try reply.next()?.throwIfError().optionalString == owner
     }
 
-    var renewCommand: RedisCommand { RedisCommand("PEXPIRE", key, String(ttlMs)) }
 
     /// On a clean stop: hands the streams over, naming this consumer as released.
     func release(on connection: RedisConnection) throws {
@@ -65,7 +68,7 @@ struct Lease {
             _ = try connection.command("UNWATCH")
             return false
         }
-        switch try connection.transaction([renewCommand]) {
+        switch try connection.transaction([CommitCommand.pexpire(key: key, after: ttl).encoded]) {
         case .executed: return true
         case .watchFailed: return false
         case .aborted(let error): throw error
@@ -73,22 +76,13 @@ struct Lease {
     }
 }
 
-/// Consumer names default to `host-pid`, which lets a restarted worker recognise a crashed
-/// predecessor on the same host and take over at once instead of waiting for timeouts.
+/// A worker's identity in its group. The default is unique per process start, so that two
+/// workers never share one, even in containers that share a host name and each run as pid 1.
 public enum ConsumerName {
-    public static var hostName: String {
-        ProcessInfo.processInfo.hostName
-    }
-
-    public static func `default`() -> String {
-        "\(hostName)-\(ProcessInfo.processInfo.processIdentifier)"
-    }
-
-    /// True only for `<this host>-<pid>` where no process `pid` exists.
-    public static func isDeadLocalProcess(_ name: String) -> Bool {
-        let prefix = hostName + "-"
-        guard name.hasPrefix(prefix), let pid = Int32(name.dropFirst(prefix.count)), pid > 0 else { return false }
-        if pid == ProcessInfo.processInfo.processIdentifier { return false }
-        return kill(pid, 0) != 0 && errno == ESRCH
+    /// `<host>-<pid>-<8 random hex digits>`.
+    public static func unique() -> String {
+        let nonce = String(UInt32.random(in: .min ... .max), radix: 16)
+        return "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-"
+            + String(repeating: "0", count: 8 - nonce.count) + nonce
     }
 }

@@ -170,7 +170,7 @@ final class Prefetcher: @unchecked Sendable {
                 do {
                     if !reused {
                         connection = try RedisConnection(url: config.redisURL, connectTimeoutMs: 2000,
-                                                         commandTimeoutMs: config.blockMs + 5000)
+                                                         commandTimeoutMs: Int(config.blockTime.inMilliseconds) + 5000)
                     }
                     slot = try readBatch(connection!, &cursor, &frontier, &headAlone, &caughtUp).map(Slot.batch)
                     break
@@ -205,7 +205,7 @@ final class Prefetcher: @unchecked Sendable {
         command.append(count)
         if !config.drain, frontier.isEmpty {
             command.append("BLOCK")
-            command.append(config.blockMs)
+            command.append(config.blockTime.inMilliseconds)
         }
         command.append("STREAMS")
         for source in sources { command.append(config.keys.stream(for: source)) }
@@ -238,50 +238,31 @@ final class Prefetcher: @unchecked Sendable {
         return Batch(parsed: planner.parse(ready), idle: false, alone: headAlone)
     }
 
-    /// An XREAD reply straight into entries: `[[stream, [[id, [field, value, ...]], ...]], ...]`,
-    /// or nil when nothing arrived. Field names and values are copied once, as the bytes the
-    /// parser validates.
+    /// An XREAD reply straight into entries. Field names and values are copied once, as the
+    /// bytes the parser validates.
     private func decodeXRead(_ reply: RedisReplyView) throws -> [(EventSource, [DeliveredEntry])] {
-        switch reply.kind {
-        case .null: return []
-        case .error: throw RedisError.server(reply.text, context: "XREAD")
-        case .array: break
-        default: throw Self.shapeError("an array of streams")
-        }
-        var result: [(EventSource, [DeliveredEntry])] = []
-        for index in 0..<reply.count {
-            let pair = reply[index]
-            guard pair.kind == .array, pair.count == 2, let source = config.keys.source(ofStream: pair[0].text) else {
-                throw Self.shapeError("[stream, entries]")
-            }
-            let list = pair[1]
-            var entries: [DeliveredEntry] = []
-            entries.reserveCapacity(list.count)
-            for position in 0..<list.count {
-                let item = list[position]
-                guard item.kind == .array, item.count == 2,
-                      let id = item[0].withBytes({ EntryID(utf8: $0) }) else { throw Self.shapeError("[id, fields]") }
-                let body = item[1]
-                guard body.kind == .array, body.count % 2 == 0 else {
-                    entries.append(DeliveredEntry(source: source, id: id, entry: nil))
-                    continue
+        var known: (stream: String, source: EventSource)?
+        let streams = try StreamCommands.decodeXRead(reply) { stream, idReply, body -> DeliveredEntry in
+            if known?.stream != stream {
+                guard let source = config.keys.source(ofStream: stream) else {
+                    throw RedisError(kind: .protocolViolation, message: "XREAD answered for stream \(stream), which was not asked for")
                 }
-                var fields: [RawEntry.Field] = []
-                fields.reserveCapacity(body.count / 2)
-                var k = 0
-                while k < body.count {
-                    fields.append(RawEntry.Field(name: body[k].withBytes(RawEntry.Field.name), value: body[k + 1].withBytes { Array($0) }))
-                    k += 2
-                }
-                entries.append(DeliveredEntry(source: source, id: id, entry: RawEntry(source: source, id: id, fields: fields)))
+                known = (stream, source)
             }
-            result.append((source, entries))
+            let source = known!.source
+            guard let id = idReply.withBytes({ EntryID(utf8: $0) }) else {
+                throw RedisError(kind: .protocolViolation, message: "XREAD entry id \(idReply.text) is not <ms>-<seq>")
+            }
+            guard let body else { return DeliveredEntry(source: source, id: id, entry: nil) }
+            var fields: [RawEntry.Field] = []
+            fields.reserveCapacity(body.count / 2)
+            var k = 0
+            while k < body.count {
+                fields.append(RawEntry.Field(name: body[k].withBytes(RawEntry.Field.name), value: body[k + 1].withBytes { Array($0) }))
+                k += 2
+            }
+            return DeliveredEntry(source: source, id: id, entry: RawEntry(source: source, id: id, fields: fields))
         }
-        return result
-    }
-
-    private static func shapeError(_ expected: String) -> RedisError {
-        RedisError(kind: .protocolViolation, message: "XREAD reply is not \(expected)",
-                   hint: "is this a Redis 5+ server? the stream reply shape is fixed")
+        return streams.compactMap { stream in stream.entries.first.map { ($0.source, stream.entries) } }
     }
 }

@@ -58,10 +58,10 @@ public final class Worker {
         self.planner = BatchPlanner(rules: DuplicateRules(config: config.rules), keys: config.keys,
                                     limits: config.limits)
         self.loader = StateLoader(keys: config.keys, historyDepth: config.rules.historyDepth)
-        self.lease = Lease(key: config.keys.lease(group: config.group), owner: config.consumer, ttlMs: config.leaseTTLMs)
+        self.lease = Lease(key: config.keys.lease(group: config.group), owner: config.consumer, ttl: config.leaseTTL)
         self.cache = StateCache(capacity: config.cacheCapacity)
         self.prefetcher = Prefetcher(config: config, planner: planner)
-        self.backoff = Backoff(capMs: config.maxBackoffMs)
+        self.backoff = Backoff(capMs: Int(config.maxBackoff.inMilliseconds))
         self.health = HealthLog(logger: logger, url: config.redisURL)
     }
 
@@ -78,7 +78,7 @@ public final class Worker {
                 health.connected()
                 guard try holdsLease(connection) else {
                     health.up()
-                    sleep(ms: Int(min(1000, config.leaseTTLMs / 3)))
+                    sleep(ms: Int(min(1000, config.leaseTTL.inMilliseconds / 3)))
                     continue
                 }
                 if let batch = inFlight {
@@ -135,7 +135,7 @@ public final class Worker {
         if let connection, !connection.isBroken { return connection }
         reset()
         let connection = try RedisConnection(url: config.redisURL, connectTimeoutMs: 2000,
-                                             commandTimeoutMs: config.blockMs + 5000)
+                                             commandTimeoutMs: Int(config.blockTime.inMilliseconds) + 5000)
         try createGroups(connection)
         self.connection = connection
         return connection
@@ -183,7 +183,7 @@ public final class Worker {
             return true
         case .heldBy(let holder):
             if !standbyLogged {
-                logger.notice("standby: group \(config.group) is owned by \(holder); taking over when its lease (\(config.leaseTTLMs) ms) lapses")
+                logger.notice("standby: group \(config.group) is owned by \(holder); taking over when its lease (\(config.leaseTTL.text)) lapses")
                 standbyLogged = true
             }
             return false
@@ -222,7 +222,7 @@ public final class Worker {
             }
             guard var ahead else {
                 inFlight = current
-                try settle(connection.transaction(plan.commit.commands), of: current)
+                try settle(connection.transaction(plan.commit.commands.map(\.encoded)), of: current)
                 didCommit(current, plan, moved, started: started, cacheHits: cacheHits)
                 prefetcher.recycle(current)
                 return
@@ -230,7 +230,7 @@ public final class Worker {
             try ahead.readFirst(on: connection)
             inFlight = current
             // The lease check for the next commit travels with this one.
-            let transaction = try connection.write(transaction: plan.commit.commands, followedBy: lease.watchCommands)
+            let transaction = try connection.write(transaction: plan.commit.commands.map(\.encoded), followedBy: lease.watchCommands)
             try ahead.readFollowUp(on: connection)
             unconfirmed = WrittenCommit(batch: current, plan: plan, moved: moved, transaction: transaction,
                                         started: started, cacheHits: cacheHits)
@@ -315,8 +315,8 @@ public final class Worker {
             plan.commit.advanceGroup(source: source, group: config.group, to: position.id.description,
                                      entriesRead: position.entriesRead)
         }
-        if resumeAttempts > 0 { plan.commit.append(RedisCommand("DEL", config.keys.resumeAttempts(group: config.group))) }
-        plan.commit.append(lease.renewCommand)
+        if resumeAttempts > 0 { plan.commit.clearResumeAttempts(group: config.group) }
+        plan.commit.renewLease(group: config.group, ttl: config.leaseTTL)
         return (plan, moved)
     }
 
@@ -346,7 +346,7 @@ public final class Worker {
         backoff.reset()
         for (customer, state) in plan.states { cache.put(customer, state) }
         for alert in plan.alerts {
-            logger.info("duplicate: customer \(alert.customerID) sku \(alert.sku) (\(alert.trigger.rawValue) \(alert.triggerID) matches \(alert.match.rawValue)\(alert.orderID.map { " " + $0 } ?? "")): \(alert.message)")
+            logger.info("duplicate: customer \(alert.customerID) sku \(alert.sku) (\(alert.trigger.rawValue) \(alert.triggerID) matches \(alert.match.kind.rawValue)\(alert.orderID.map { " " + $0 } ?? "")): \(alert.message)")
         }
         for (id, reason) in plan.deadLetters {
             logger.warning("dead-lettered entry \(id): \(reason)")

@@ -12,23 +12,23 @@ public struct WorkerConfig: Sendable {
     public var keys: KeySchema
     /// Entries read per stream per XREAD.
     public var batchSize: Int
-    /// How long one XREAD blocks when there is nothing to read (ms).
-    public var blockMs: Int
+    /// How long one XREAD blocks when there is nothing to read.
+    public var blockTime: Duration
     /// Process everything available, then return.
     public var drain: Bool
     /// An entry at the head of this many resumes without a commit goes to the dead-letter stream.
     public var maxDeliveries: Int
-    /// The ownership lease's time to live (ms); renewed by every batch and every idle read.
-    public var leaseTTLMs: Int64
+    /// The ownership lease's time to live; renewed by every batch and every idle read.
+    public var leaseTTL: Duration
     /// Customers whose state stays in memory while this worker owns the streams; 0 disables.
     public var cacheCapacity: Int
-    /// Cap of the reconnect backoff (ms).
-    public var maxBackoffMs: Int
+    /// Cap of the reconnect backoff.
+    public var maxBackoff: Duration
 
     public init(redisURL: RedisURL, group: String = "dupwatch", consumer: String, rules: RuleConfig = RuleConfig(),
                 limits: StoreLimits = StoreLimits(), keys: KeySchema = KeySchema(), batchSize: Int = 1000,
-                blockMs: Int = 1000, drain: Bool = false, maxDeliveries: Int = 5,
-                leaseTTLMs: Int64 = 10_000, cacheCapacity: Int = 0, maxBackoffMs: Int = 5_000) {
+                blockTime: Duration = .seconds(1), drain: Bool = false, maxDeliveries: Int = 5,
+                leaseTTL: Duration = .seconds(10), cacheCapacity: Int = 0, maxBackoff: Duration = .seconds(5)) {
         self.redisURL = redisURL
         self.group = group
         self.consumer = consumer
@@ -36,11 +36,11 @@ public struct WorkerConfig: Sendable {
         self.limits = limits
         self.keys = keys
         self.batchSize = batchSize
-        self.blockMs = blockMs
+        self.blockTime = blockTime
         self.drain = drain
         self.maxDeliveries = maxDeliveries
-        self.leaseTTLMs = leaseTTLMs
+        self.leaseTTL = leaseTTL
         self.cacheCapacity = cacheCapacity
-        self.maxBackoffMs = maxBackoffMs
+        self.maxBackoff = maxBackoff
     }
 }

@@ -26,7 +26,7 @@ extension RedisReply {
             switch self {
             case .integer(let i): return i
             case .bulk(let bytes):
-                guard let i = RedisReply.parseInt64(bytes) else { throw unexpected("an integer") }
+                guard let i = Int64(String(decoding: bytes, as: UTF8.self)) else { throw unexpected("an integer") }
                 return i
             default: throw unexpected("an integer")
             }
@@ -97,28 +97,6 @@ extension RedisReply {
     func unexpected(_ expected: String) -> RedisError {
         if case .error(let message) = self { return RedisError.server(message) }
         return RedisError(kind: .protocolViolation, message: "expected \(expected) reply, got \(self)")
-    }
-
-    static func parseInt64(_ bytes: [UInt8]) -> Int64? {
-        guard !bytes.isEmpty, bytes.count <= 20 else { return nil }
-        var negative = false
-        var index = 0
-        if bytes[0] == UInt8(ascii: "-") {
-            negative = true
-            index = 1
-            guard bytes.count > 1 else { return nil }
-        }
-        var value: Int64 = 0
-        while index < bytes.count {
-            let digit = bytes[index] &- UInt8(ascii: "0")
-            guard digit < 10 else { return nil }
-            let (m, o1) = value.multipliedReportingOverflow(by: 10)
-            let (r, o2) = negative ? m.subtractingReportingOverflow(Int64(digit)) : m.addingReportingOverflow(Int64(digit))
-            guard !o1, !o2 else { return nil }
-            value = r
-            index += 1
-        }
-        return value
     }
 }
 

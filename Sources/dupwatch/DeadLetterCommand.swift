@@ -1,4 +1,5 @@
 import ArgumentParser
+import DupWatchCLI
 import DupWatchCore
 import DupWatchStore
 import RedisClient
@@ -17,14 +18,30 @@ struct DeadLetterList: ParsableCommand {
     @Option(help: "How many to show.") var count: Int = 20
     @Flag(help: "Print JSON.") var json = false
 
+    /// A dead letter with its `payload` as the object it is, not a string to parse again.
+    struct Output: Encodable {
+        var id: String
+        var source_stream: String?
+        var source_id: String?
+        var reason: String?
+        var payload: FieldsObject?
+        var deliveries: String?
+        var last_error: String?
+    }
+
     func run() throws {
         let keys = KeySchema()
-        let reply = try connection.connect().command("XREVRANGE", keys.deadLetterStream, "+", "-", "COUNT", String(count))
-        let entries = try StreamCommands.decodeEntries(reply)
+        let entries = try connection.connect().send(
+            RedisCommand("XREVRANGE", keys.deadLetterStream, "+", "-", "COUNT", String(count)),
+            decode: StreamCommands.decodeEntries)
         if json {
-            print(JSONValue.array(entries.map { entry in
-                .object([("id", .string(entry.id))] + (entry.fields ?? []).map { ($0.nameString, .string($0.valueString)) })
-            }).rendered)
+            try JSONOutput.print(entries.map { entry in
+                func field(_ name: String) -> String? { entry.value(of: name).map { String(decoding: $0, as: UTF8.self) } }
+                return Output(id: entry.id, source_stream: field("source_stream"), source_id: field("source_id"),
+                              reason: field("reason"),
+                              payload: entry.value(of: "payload").flatMap(DeadLetterPayload.fields).map(FieldsObject.init),
+                              deliveries: field("deliveries"), last_error: field("last_error"))
+            })
             return
         }
         guard !entries.isEmpty else {
@@ -56,18 +73,12 @@ struct DeadLetterReplay: ParsableCommand {
         let entry = try deadLetter(id, keys: keys, on: redis)
         guard let sourceName = entry.value(of: "source_stream").map({ String(decoding: $0, as: UTF8.self) }),
               keys.source(ofStream: sourceName) != nil else {
-            throw ValidationError("dead letter \(id) has no known source_stream; nothing replayed")
+            throw CommandFailure("dead letter \(id) has no known source_stream; nothing replayed")
         }
         guard let payload = entry.value(of: "payload"), let fields = DeadLetterPayload.fields(payload), !fields.isEmpty else {
-            throw ValidationError("dead letter \(id) has no payload that can be replayed (an empty or trimmed entry); drop it instead")
+            throw CommandFailure("dead letter \(id) has no payload that can be replayed (an empty or trimmed entry); drop it instead")
         }
-        var add = RedisCommand("XADD")
-        add.append(sourceName)
-        add.append("*")
-        for field in fields {
-            add.append(bytes: field.name)
-            add.append(bytes: field.value)
-        }
+        let add = StreamCommands.xadd(sourceName, fields: fields.map { StreamField(name: $0.name, value: $0.value) })
         let replies = try redis.pipeline([RedisCommand("MULTI"), add, RedisCommand("XDEL", keys.deadLetterStream, id), RedisCommand("EXEC")])
         let results = try replies[3].throwIfError().array
         print("replayed dead letter \(id) into \(sourceName) as \(try results[0].throwIfError().string)")
@@ -89,10 +100,13 @@ struct DeadLetterDrop: ParsableCommand {
     }
 }
 
+/// The dead letter `id`; a clear failure (exit 1, no usage text) when there is none.
 private func deadLetter(_ id: String, keys: KeySchema, on redis: RedisConnection) throws -> StreamEntry {
-    let reply = try redis.command("XRANGE", keys.deadLetterStream, id, id)
-    guard let entry = try StreamCommands.decodeEntries(reply).first else {
-        throw ValidationError("no dead letter with id \(id) in \(keys.deadLetterStream); see `dupwatch deadletter list`")
+    guard EntryID(id) != nil else {
+        throw CommandFailure("\(Quoted.string(id)) is not a stream entry id (<ms>-<seq>); see `dupwatch deadletter list`")
+    }
+    guard let entry = try redis.send(RedisCommand("XRANGE", keys.deadLetterStream, id, id), decode: StreamCommands.decodeEntries).first else {
+        throw CommandFailure("no dead letter with id \(id) in \(keys.deadLetterStream); see `dupwatch deadletter list`")
     }
     return entry
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DupWatchCLI
 import DupWatchCore
 import DupWatchStore
 import RedisClient
@@ -13,8 +14,12 @@ struct ReadOptions: ParsableArguments {
     @Option(help: "How many of the last stored orders count (as the worker's --history-depth).")
     var historyDepth: Int = 5
 
+    func validate() throws {
+        guard (1...1000).contains(historyDepth) else { throw ValidationError("--history-depth must be 1...1000") }
+    }
+
     var model: ReadModel {
-        ReadModel(keys: KeySchema(), rules: RuleConfig(historyDepth: max(1, historyDepth)))
+        ReadModel(keys: KeySchema(), rules: RuleConfig(historyDepth: historyDepth))
     }
 }
 
@@ -24,18 +29,27 @@ struct CartCommand: ParsableCommand {
     @OptionGroup var options: ReadOptions
     @Argument(help: "The customer_id.") var customer: String
 
+    struct Output: Encodable {
+        struct Line: Encodable {
+            var sku: String
+            var quantity: Int
+            var added_at: String
+            var title: String?
+        }
+        var customer_id: String
+        var last_cart_event_at: String?
+        var lines: [Line]
+    }
+
     func run() throws {
         let cart = try options.model.cart(of: customer, on: options.connection.connect())
         if options.json {
-            print(JSONValue.object([
-                ("customer_id", .string(customer)),
-                ("last_cart_event_at", .optional(cart.lastCartEventAt.map { EventTime.iso8601(milliseconds: $0) })),
-                ("lines", .array(cart.lines.map { line in
-                    .object([("sku", .string(line.sku)), ("quantity", .int(Int64(line.quantity))),
-                             ("added_at", .string(EventTime.iso8601(milliseconds: line.addedAt))),
-                             ("title", .optional(line.title))])
-                })),
-            ]).rendered)
+            try JSONOutput.print(Output(
+                customer_id: customer,
+                last_cart_event_at: cart.lastCartEventAt.map { EventTime.iso8601(milliseconds: $0) },
+                lines: cart.lines.map {
+                    .init(sku: $0.sku, quantity: $0.quantity, added_at: EventTime.iso8601(milliseconds: $0.addedAt), title: $0.title)
+                }))
             return
         }
         guard !cart.lines.isEmpty else {
@@ -58,20 +72,28 @@ struct HistoryCommand: ParsableCommand {
     @Argument(help: "The customer_id.") var customer: String
     @Option(help: "How many orders to show.") var limit: Int = 20
 
+    struct Order: Encodable {
+        struct Item: Encodable {
+            var sku: String
+            var qty: Int
+            var title: String?
+        }
+        var order_id: String
+        var order_date: String
+        var status: String
+        /// Among the last N orders that duplicate checks use.
+        var checked: Bool
+        var items: [Item]
+    }
+
     func run() throws {
         let entries = try options.model.history(of: customer, limit: limit, on: options.connection.connect())
         if options.json {
-            print(JSONValue.array(entries.map { entry in
-                .object([
-                    ("order_id", .string(entry.order.orderID)),
-                    ("order_date", .string(EventTime.iso8601(milliseconds: entry.order.placedAt))),
-                    ("status", .string(entry.order.status.rawValue)),
-                    ("checked", .bool(entry.isRecent)),
-                    ("items", .array(entry.order.lines.map { line in
-                        .object([("sku", .string(line.sku)), ("qty", .int(Int64(line.quantity))), ("title", .optional(line.title))])
-                    })),
-                ])
-            }).rendered)
+            try JSONOutput.print(entries.map { entry in
+                Order(order_id: entry.order.orderID, order_date: EventTime.iso8601(milliseconds: entry.order.placedAt),
+                      status: entry.order.status.rawValue, checked: entry.isRecent,
+                      items: entry.order.lines.map { .init(sku: $0.sku, qty: $0.quantity, title: $0.title) })
+            })
             return
         }
         guard !entries.isEmpty else {
@@ -109,7 +131,10 @@ struct CheckCommand: ParsableCommand {
         }
         let alerts = try options.model.check(customer: customer, lines: lines, on: options.connection.connect())
         if options.json {
-            print(JSONValue.array(alerts.map(\.json)).rendered)
+            // The alert stream's fields, without detected_at: nothing was detected.
+            try JSONOutput.print(alerts.map { alert in
+                FieldsObject(alert.fields(detectedAt: 0).filter { $0.0 != "detected_at" }.map { ($0.0, $0.1) }, numbers: ["quantity"])
+            })
             return
         }
         guard !alerts.isEmpty else {
@@ -118,9 +143,8 @@ struct CheckCommand: ParsableCommand {
         }
         var table = TextTable("SKU", "QTY BEFORE", "ORDER", "DATE", "STATUS", "MESSAGE")
         for alert in alerts {
-            table.add(alert.sku, String(alert.quantity), alert.orderID ?? "",
-                      alert.orderPlacedAt.map { EventTime.isoDate(milliseconds: $0) } ?? "",
-                      alert.orderStatus?.rawValue ?? "", alert.message)
+            guard case .order(let orderID, let placedAt, let status) = alert.match else { continue }
+            table.add(alert.sku, String(alert.quantity), orderID, EventTime.isoDate(milliseconds: placedAt), status.rawValue, alert.message)
         }
         print(table.rendered)
     }

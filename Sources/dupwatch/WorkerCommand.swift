@@ -1,4 +1,5 @@
 import ArgumentParser
+import DupWatchCLI
 import DupWatchCore
 import DupWatchStore
 import DupWatchWorker
@@ -16,17 +17,21 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Consumer group name.")
     var group: String = "dupwatch"
 
-    @Option(help: "Consumer name within the group (default: host-pid).")
+    @Option(help: """
+        Consumer name within the group: a static identity, for a worker restarted under the same \
+        name to take its lease back at once; never give two live workers one name. \
+        Default: <host>-<pid>-<random>, unique per start.
+        """)
     var consumer: String?
 
-    @Option(help: "A cart event looks items up only after a pause longer than this (e.g. 4h, 90m, 14400000ms).")
-    var cartGap: String = "4h"
+    @Option(help: "A cart event looks items up only after a pause longer than this (4h, 90m, 30s, 1500ms, 2d).")
+    var cartGap: Duration = .seconds(4 * 3600)
 
     @Option(help: "How many of the last stored orders are checked.")
     var historyDepth: Int = 5
 
     @Option(help: "How long producer event_ids are remembered (event time).")
-    var eventIdRetention: String = "24h"
+    var eventIdRetention: Duration = .seconds(24 * 3600)
 
     @Option(help: "Entries read per stream per batch.")
     var batch: Int = 1000
@@ -37,13 +42,16 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Dead-letter the next entry once workers resumed at it this many times without committing anything (it keeps crashing them).")
     var maxDeliveries: Int = 5
 
-    // Off by default: measured twice, it never paid for its bookkeeping (1M drain, 100k
-    // customers: 21.9k vs 29.9k events/s; with the reader thread, 300k drain: 66.9k vs 68.4k).
+    // Off by default: it has not paid for its bookkeeping in any drain measured
+    // (docs/PERFORMANCE.md).
     @Option(help: "Customers kept in memory while this worker owns the streams (0, the default, disables the cache).")
     var cacheCustomers: Int = 0
 
     @Option(help: "How long full order history is kept (wall clock, refreshed by each new order; 0 = forever).")
-    var orderRetention: String = "400d"
+    var orderRetention: Duration = .seconds(400 * 86_400)
+
+    @Option(help: "The ownership lease's time to live: a successor takes over this long after a worker dies.")
+    var leaseTTL: Duration = .seconds(10)
 
     @Option(help: "Approximate cap of the alert stream (XADD MAXLEN ~).")
     var alertsMaxlen: Int = 1_000_000
@@ -52,10 +60,7 @@ struct WorkerCommand: AsyncParsableCommand {
     var deadletterMaxlen: Int = 100_000
 
     func validate() throws {
-        for (name, value) in [("--cart-gap", cartGap), ("--event-id-retention", eventIdRetention),
-                              ("--order-retention", orderRetention)] where DurationText.milliseconds(value) == nil {
-            throw ValidationError("\(name) \"\(value)\" is not a duration; use e.g. 4h, 90m, 30s or 1500ms")
-        }
+        guard leaseTTL >= .seconds(1) else { throw ValidationError("--lease-ttl must be at least 1s") }
         guard (1...1000).contains(historyDepth) else { throw ValidationError("--history-depth must be 1...1000") }
         guard (1...100_000).contains(batch) else { throw ValidationError("--batch must be 1...100000") }
         guard maxDeliveries >= 1 else { throw ValidationError("--max-deliveries must be at least 1") }
@@ -67,15 +72,14 @@ struct WorkerCommand: AsyncParsableCommand {
         let config = WorkerConfig(
             redisURL: try connection.url(),
             group: group,
-            consumer: consumer ?? ConsumerName.default(),
-            rules: RuleConfig(cartGapMs: DurationText.milliseconds(cartGap)!, historyDepth: historyDepth,
-                              eventIDRetentionMs: DurationText.milliseconds(eventIdRetention)!),
+            consumer: consumer ?? ConsumerName.unique(),
+            rules: RuleConfig(cartGap: cartGap, historyDepth: historyDepth, eventIDRetention: eventIdRetention),
             limits: StoreLimits(alertStreamMaxLength: alertsMaxlen, deadLetterMaxLength: deadletterMaxlen,
-                                orderRetentionMs: DurationText.milliseconds(orderRetention)!,
-                                eventIDTTLMs: max(DurationText.milliseconds(eventIdRetention)!, 3_600_000)),
+                                orderRetention: orderRetention, eventIDTTL: max(eventIdRetention, .seconds(3600))),
             batchSize: batch,
             drain: drain,
             maxDeliveries: maxDeliveries,
+            leaseTTL: leaseTTL,
             cacheCapacity: cacheCustomers)
         logger.info("dupwatch worker \(config.consumer) starting: group \(config.group), redis \(config.redisURL)\(drain ? ", drain mode" : "")")
         let service = WorkerService(config: config, logger: logger)

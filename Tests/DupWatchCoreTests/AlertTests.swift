@@ -11,14 +11,14 @@ private let lastMsOfNov23: Int64 = 1_795_478_399_999
 private func orderAlert(customer: String = "C-1", sku: String = "MILK-1L", title: String? = "Organic Milk 1L",
                         trigger: Alert.Kind = .cart, triggerID: String = "ev-1", quantity: Int = 2,
                         placedAt: Int64 = orderDate, status: OrderStatus = .processing) -> Alert {
-    Alert(customerID: customer, sku: sku, title: title, trigger: trigger, triggerID: triggerID, match: .order,
-          quantity: quantity, orderID: "O-1001", orderPlacedAt: placedAt, orderStatus: status)
+    Alert(customerID: customer, sku: sku, title: title, trigger: trigger, triggerID: triggerID,
+          match: .order(orderID: "O-1001", placedAt: placedAt, status: status), quantity: quantity)
 }
 
 private func cartAlert(customer: String = "C-1", sku: String = "MILK-1L", title: String? = "Organic Milk 1L",
                        triggerID: String = "ev-1", quantity: Int = 2, addedAt: Int64 = cartDate) -> Alert {
-    Alert(customerID: customer, sku: sku, title: title, trigger: .cart, triggerID: triggerID, match: .cart,
-          quantity: quantity, addedAt: addedAt)
+    Alert(customerID: customer, sku: sku, title: title, trigger: .cart, triggerID: triggerID,
+          match: .cart(addedAt: addedAt), quantity: quantity)
 }
 
 private func dictionary(_ fields: [(String, String)]) -> [String: String] {

@@ -35,27 +35,27 @@ private struct Harness {
     }
 }
 
-private func cartEv(_ action: CartAction, _ sku: String?, at time: Int64, id: String? = nil, title: String? = nil,
+private func cartEv(_ action: CartAction, at time: Int64, id: String? = nil, title: String? = nil,
                     customer: String = cust) -> Event {
     .cart(CartEvent(customerID: customer, eventID: id ?? "\(time)-0", hasExplicitEventID: id != nil,
-                    action: action, sku: sku, title: title, time: time))
+                    action: action, title: title, time: time))
 }
 
 private func add(_ sku: String, _ qty: Int = 1, at time: Int64, id: String? = nil, title: String? = nil,
                  customer: String = cust) -> Event {
-    cartEv(.add(quantity: qty), sku, at: time, id: id, title: title, customer: customer)
+    cartEv(.add(sku: sku, quantity: qty), at: time, id: id, title: title, customer: customer)
 }
 
 private func change(_ sku: String, to qty: Int, at time: Int64, id: String? = nil, title: String? = nil) -> Event {
-    cartEv(.change(quantity: qty), sku, at: time, id: id, title: title)
+    cartEv(.change(sku: sku, quantity: qty), at: time, id: id, title: title)
 }
 
 private func remove(_ sku: String, at time: Int64, id: String? = nil) -> Event {
-    cartEv(.remove, sku, at: time, id: id)
+    cartEv(.remove(sku: sku), at: time, id: id)
 }
 
 private func clear(at time: Int64, id: String? = nil) -> Event {
-    cartEv(.clear, nil, at: time, id: id)
+    cartEv(.clear, at: time, id: id)
 }
 
 private func placed(_ orderID: String, _ lines: [(String, Int)], at time: Int64, status: OrderStatus = .processing,
@@ -97,14 +97,13 @@ struct CartRuleTests_R1 {
         var h = Harness(state: CustomerState(recentOrders: [order]))
         let alerts = h.alerts(add("MILK", 1, at: t0, id: "ev-1", title: "Organic Milk 1L"))
         #expect(alerts == [Alert(customerID: cust, sku: "MILK", title: "Organic Milk 1L", trigger: .cart,
-                                 triggerID: "ev-1", match: .order, quantity: 2, orderID: "O-1001",
-                                 orderPlacedAt: t0 - 3 * day, orderStatus: .processing)])
+                                 triggerID: "ev-1", match: .order(orderID: "O-1001", placedAt: t0 - 3 * day, status: .processing), quantity: 2)])
     }
 
     @Test func firstChangeEverWithOrderHistoryRaisesOrderAlert() {
         var h = Harness(state: CustomerState(recentOrders: [storedOrder("O-1", at: t0 - day, .shipped, [("MILK", 3)])]))
         let alerts = h.alerts(change("MILK", to: 2, at: t0))
-        #expect(alerts.map(\.match) == [.order])
+        #expect(alerts.map(\.match.kind) == [.order])
         #expect(alerts.first?.orderID == "O-1")
         #expect(alerts.first?.quantity == 3)
     }
@@ -120,13 +119,12 @@ struct CartRuleTests_R1 {
         var h = Harness(state: busyCustomer())
         let alerts = h.alerts(add("MILK", 1, at: t0 + fourHours + 1, id: "ev-9"))
         #expect(alerts.count == 2)
-        let cartMatch = alerts.first { $0.match == .cart }
+        let cartMatch = alerts.first { $0.match.kind == .cart }
         #expect(cartMatch == Alert(customerID: cust, sku: "MILK", title: nil, trigger: .cart, triggerID: "ev-9",
-                                   match: .cart, quantity: 2, addedAt: t0 - hour))
-        let orderMatch = alerts.first { $0.match == .order }
+                                   match: .cart(addedAt: t0 - hour), quantity: 2))
+        let orderMatch = alerts.first { $0.match.kind == .order }
         #expect(orderMatch == Alert(customerID: cust, sku: "MILK", title: nil, trigger: .cart, triggerID: "ev-9",
-                                    match: .order, quantity: 2, orderID: "O-1001", orderPlacedAt: t0 - 3 * day,
-                                    orderStatus: .processing))
+                                    match: .order(orderID: "O-1001", placedAt: t0 - 3 * day, status: .processing), quantity: 2))
         // The cart is updated after the lookup: the alert carried the quantity before the add.
         #expect(h.state.cart["MILK"]?.quantity == 3)
     }
@@ -140,7 +138,7 @@ struct CartRuleTests_R1 {
     @Test func changeAfterGapLooksUpOrdersOnlyAndKeepsAddedAt() {
         var h = Harness(state: busyCustomer())
         let alerts = h.alerts(change("MILK", to: 5, at: t0 + fourHours + 1))
-        #expect(alerts.map(\.match) == [.order], "a change never reports the cart line it changes")
+        #expect(alerts.map(\.match.kind) == [.order], "a change never reports the cart line it changes")
         #expect(alerts.first?.orderID == "O-1001")
         #expect(h.state.cart["MILK"] == CartLine(sku: "MILK", quantity: 5, addedAt: t0 - hour))
         #expect(h.state.lastCartEventAt == t0 + fourHours + 1)
@@ -181,7 +179,7 @@ struct CartRuleTests_R1 {
         #expect(h.apply(remove("MILK", at: t0 + hour)) == .applied([]))
         let at = t0 + hour + fourHours + 1
         let alerts = h.alerts(add("MILK", 1, at: at))
-        #expect(alerts.map(\.match) == [.order])
+        #expect(alerts.map(\.match.kind) == [.order])
         #expect(h.state.cart["MILK"] == CartLine(sku: "MILK", quantity: 1, addedAt: at))
     }
 
@@ -322,7 +320,7 @@ struct CartRuleTests_R1 {
     }
 
     @Test func configurableCartGap() {
-        let config = RuleConfig(cartGapMs: 10 * minute)
+        let config = RuleConfig(cartGap: .milliseconds(10 * minute))
         var within = Harness(config: config, state: busyCustomer())
         #expect(within.apply(add("MILK", 1, at: t0 + 10 * minute)) == .applied([]))
         var after = Harness(config: config, state: busyCustomer())
@@ -349,8 +347,8 @@ struct CartRuleTests_R1 {
                                        lines: [OrderLine(sku: "MILK", quantity: 1, title: "Order Milk")])])
         var h = Harness(state: state)
         let alerts = h.alerts(add("MILK", 1, at: t0 + 5 * hour))
-        #expect(alerts.first { $0.match == .cart }?.title == "Cart Milk")
-        #expect(alerts.first { $0.match == .order }?.title == "Order Milk")
+        #expect(alerts.first { $0.match.kind == .cart }?.title == "Cart Milk")
+        #expect(alerts.first { $0.match.kind == .order }?.title == "Order Milk")
         var titled = Harness(state: state)
         let named = titled.alerts(add("MILK", 1, at: t0 + 5 * hour, title: "Event Milk"))
         #expect(named.map(\.title) == ["Event Milk", "Event Milk"])
@@ -380,8 +378,7 @@ struct OrderRuleTests_R2 {
                                             time: t0 + minute, status: .processing))
         let alerts = h.alerts(event)
         #expect(alerts == [Alert(customerID: cust, sku: "MILK", title: "Organic Milk 1L", trigger: .order,
-                                 triggerID: "O-1002", match: .order, quantity: 2, orderID: "O-1001",
-                                 orderPlacedAt: t0 - 3 * day, orderStatus: .processing)])
+                                 triggerID: "O-1002", match: .order(orderID: "O-1001", placedAt: t0 - 3 * day, status: .processing), quantity: 2)])
     }
 
     @Test func firstOrderNeverMatchesItself() {
@@ -544,7 +541,7 @@ struct StatusUpdateRuleTests {
         #expect(h.apply(add("MILK", 1, at: t0)) == .applied([]))
         _ = h.apply(statusUpdate("O-1", .processing, at: t0 + hour))
         let alerts = h.alerts(add("MILK", 1, at: t0 + 5 * hour))
-        #expect(Set(alerts.map { "\($0.match)/\($0.orderID ?? "-")" }) == ["cart/-", "order/O-1"])
+        #expect(Set(alerts.map { "\($0.match.kind)/\($0.orderID ?? "-")" }) == ["cart/-", "order/O-1"])
     }
 }
 
@@ -601,7 +598,7 @@ struct EventIDRuleTests {
     }
 
     @Test func retentionIsConfigurable() {
-        var h = Harness(config: RuleConfig(eventIDRetentionMs: hour))
+        var h = Harness(config: RuleConfig(eventIDRetention: .milliseconds(hour)))
         _ = h.apply(add("A", 1, at: t0, id: "ev-1"))
         _ = h.apply(add("A", 1, at: t0 + hour + 1, id: "ev-2"))
         #expect(h.state.eventIDs == ["ev-2": t0 + hour + 1])

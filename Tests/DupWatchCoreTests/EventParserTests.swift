@@ -120,7 +120,7 @@ struct ParserEntryTests {
         #expect(rejection(bad)?.code == "bad_qty")
         // ...and a bad second value does not spoil a good first one.
         let good = entry(.cart, [("type", "add"), ("customer_id", "c1"), ("sku", "s1"), ("qty", "5"), ("qty", "x")])
-        #expect(cartEvent(good)?.action == .add(quantity: 5))
+        #expect(cartEvent(good)?.action == .add(sku: "s1", quantity: 5))
         let type = entry(.cart, [("type", "clear"), ("type", "add"), ("customer_id", "c1")])
         #expect(cartEvent(type)?.action == .clear)
     }
@@ -165,9 +165,9 @@ struct ParserCartTests {
     @Test("add with only the required fields gets every default")
     func addDefaults() throws {
         let c = try #require(cartEvent(baseAdd))
-        #expect(c.action == .add(quantity: 1))
+        #expect(c.action == .add(sku: "s1", quantity: 1))
         #expect(c.customerID == "c1")
-        #expect(c.sku == "s1")
+        #expect(c.action.sku == "s1")
         #expect(c.title == nil)
         #expect(c.time == 1_700_000_000_000)
         #expect(c.eventID == "1700000000000-7")
@@ -188,7 +188,7 @@ struct ParserCartTests {
         let e = baseAdd.setting("qty", "4").setting("title", "Blue mug").setting("event_id", "evt-1")
             .setting("ts", "2026-11-23T10:00:00Z")
         let c = try #require(cartEvent(e))
-        #expect(c.action == .add(quantity: 4))
+        #expect(c.action == .add(sku: "s1", quantity: 4))
         #expect(c.title == "Blue mug")
         #expect(c.eventID == "evt-1")
         #expect(c.hasExplicitEventID)
@@ -197,11 +197,11 @@ struct ParserCartTests {
 
     @Test("change, remove and clear map to their actions")
     func actions() throws {
-        #expect(cartEvent(baseChange)?.action == .change(quantity: 3))
-        #expect(cartEvent(baseRemove)?.action == .remove)
+        #expect(cartEvent(baseChange)?.action == .change(sku: "s1", quantity: 3))
+        #expect(cartEvent(baseRemove)?.action == .remove(sku: "s1"))
         let clear = try #require(cartEvent(baseClear))
         #expect(clear.action == .clear)
-        #expect(clear.sku == nil)
+        #expect(clear.action.sku == nil)
     }
 
     // type
@@ -309,13 +309,13 @@ struct ParserCartTests {
 
     @Test("sku may contain braces (only customer_id may not)")
     func skuBraces() {
-        #expect(cartEvent(baseAdd.setting("sku", "{sku}"))?.sku == "{sku}")
+        #expect(cartEvent(baseAdd.setting("sku", "{sku}"))?.action.sku == "{sku}")
     }
 
     @Test("sku of 128 bytes is fine, 129 is not")
     func skuLength() {
         let ok = string(repeating: "s", count: 128)
-        #expect(cartEvent(baseAdd.setting("sku", ok))?.sku == ok)
+        #expect(cartEvent(baseAdd.setting("sku", ok))?.action.sku == ok)
         #expect(rejection(baseAdd.setting("sku", string(repeating: "s", count: 129)))
             == Rejection("bad_sku", "sku is 129 bytes; ids are 1-128 bytes"))
     }
@@ -325,7 +325,7 @@ struct ParserCartTests {
         for value: [UInt8] in [[], [0xFF], Array("{x}".utf8), [UInt8](repeating: 0x61, count: 500)] {
             let c = cartEvent(baseClear.setting("sku", bytes: value))
             #expect(c?.action == .clear)
-            #expect(c?.sku == nil)
+            #expect(c?.action.sku == nil)
         }
     }
 
@@ -333,7 +333,7 @@ struct ParserCartTests {
 
     @Test("add qty accepts 1, 007 and 1000000", arguments: [("1", 1), ("007", 7), ("1000000", 1_000_000), ("0000000000000000000000000000042", 42)])
     func addQtyValid(text: String, value: Int) {
-        #expect(cartEvent(baseAdd.setting("qty", text))?.action == .add(quantity: value))
+        #expect(cartEvent(baseAdd.setting("qty", text))?.action == .add(sku: "s1", quantity: value))
     }
 
     @Test("add qty rejects out-of-range and non-integers",
@@ -343,13 +343,21 @@ struct ParserCartTests {
         #expect(rejection(baseAdd.setting("qty", text))?.code == "bad_qty")
     }
 
+    @Test("a negative qty is an integer out of range, not a non-integer")
+    func negativeQtyIsOutOfRange() {
+        #expect(rejection(baseAdd.setting("qty", "-3")) == Rejection("bad_qty", #"qty "-3" is out of range 1-1000000"#))
+        #expect(rejection(baseChange.setting("qty", "-3")) == Rejection("bad_qty", #"qty "-3" is out of range 0-1000000"#))
+        #expect(rejection(baseAdd.setting("qty", "1.5")) == Rejection("bad_qty", #"qty "1.5" is not an integer"#))
+        #expect(rejection(baseAdd.setting("qty", "+3")) == Rejection("bad_qty", #"qty "+3" is not an integer"#))
+    }
+
     @Test("change qty is required and accepts 0 through 1000000")
     func changeQty() {
         #expect(rejection(baseChange.removing("qty")) == Rejection("missing_qty", "qty is missing"))
-        #expect(cartEvent(baseChange.setting("qty", "0"))?.action == .change(quantity: 0))
-        #expect(cartEvent(baseChange.setting("qty", "1"))?.action == .change(quantity: 1))
-        #expect(cartEvent(baseChange.setting("qty", "007"))?.action == .change(quantity: 7))
-        #expect(cartEvent(baseChange.setting("qty", "1000000"))?.action == .change(quantity: 1_000_000))
+        #expect(cartEvent(baseChange.setting("qty", "0"))?.action == .change(sku: "s1", quantity: 0))
+        #expect(cartEvent(baseChange.setting("qty", "1"))?.action == .change(sku: "s1", quantity: 1))
+        #expect(cartEvent(baseChange.setting("qty", "007"))?.action == .change(sku: "s1", quantity: 7))
+        #expect(cartEvent(baseChange.setting("qty", "1000000"))?.action == .change(sku: "s1", quantity: 1_000_000))
     }
 
     @Test("change qty rejects out-of-range and non-integers",

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import DupWatchCore
 
@@ -142,16 +143,22 @@ struct JSONReaderTests {
     }
 }
 
-@Suite("JSON writer")
+@Suite("Quoted values in messages and JSON objects of entry fields")
 struct JSONWriterTests {
-    @Test("quote escapes quotes, backslashes and control characters only")
+    private func encoded(_ object: FieldsObject) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(object), as: UTF8.self)
+    }
+
+    @Test("Quoted.string escapes quotes, backslashes and control characters only")
     func quote() {
-        #expect(JSONText.quote("") == #""""#)
-        #expect(JSONText.quote("plain") == #""plain""#)
-        #expect(JSONText.quote("a\"b\\c") == #""a\"b\\c""#)
-        #expect(JSONText.quote("\n\r\t\u{08}\u{0C}") == #""\n\r\t\b\f""#)
-        #expect(JSONText.quote("\u{00}\u{01}\u{1F}") == #""\u0000\u0001\u001f""#)
-        #expect(JSONText.quote("é€😀/\u{7F}") == "\"é€😀/\u{7F}\"")
+        #expect(Quoted.string("") == #""""#)
+        #expect(Quoted.string("plain") == #""plain""#)
+        #expect(Quoted.string("a\"b\\c") == #""a\"b\\c""#)
+        #expect(Quoted.string("\n\r\t\u{08}\u{0C}") == #""\n\r\t\b\f""#)
+        #expect(Quoted.string("\u{00}\u{01}\u{1F}") == #""\u0000\u0001\u001f""#)
+        #expect(Quoted.string("é€😀/\u{7F}") == "\"é€😀/\u{7F}\"")
     }
 
     @Test("quoted strings read back unchanged (2,000 seeded random strings)")
@@ -164,53 +171,63 @@ struct JSONWriterTests {
             for _ in 0..<Int(rng.next() % 24) {
                 s.unicodeScalars.append(alphabet[Int(rng.next() % UInt64(alphabet.count))])
             }
-            #expect(value(JSONText.quote(s)) == .string(s), "\(s.debugDescription)")
+            #expect(value(Quoted.string(s)) == .string(s), "\(s.debugDescription)")
         }
     }
 
-    @Test("object renders fields in order as a JSON object")
-    func object() {
+    @Test("FieldsObject holds every name once; of a repeated name, the last value")
+    func object() throws {
         let fields = [RawEntry.Field("type", "add"), RawEntry.Field("qty", "1\"2"), RawEntry.Field("type", "x")]
-        #expect(JSONText.object(fields) == #"{"type":"add","qty":"1\"2","type":"x"}"#)
-        #expect(JSONText.object([]) == "{}")
+        guard case .object(let members)? = value(try encoded(FieldsObject(fields))) else {
+            Issue.record("not an object"); return
+        }
+        #expect(members.map(\.key).sorted() == ["qty", "type"])
+        #expect(members.first { $0.key == "type" }?.value == .string("x"))
+        #expect(members.first { $0.key == "qty" }?.value == .string("1\"2"))
+        #expect(try encoded(FieldsObject([RawEntry.Field]())) == "{}")
+        let ordered = try encoded(FieldsObject([("b", "1"), ("a", "2"), ("c", "3")]))
+        #expect(ordered == #"{"a":"2","b":"1","c":"3"}"#)
     }
 
-    @Test("object replaces invalid UTF-8 with U+FFFD and still yields valid JSON")
+    @Test("FieldsObject writes the named integer fields as numbers, the rest as strings")
+    func numbers() throws {
+        let text = try encoded(FieldsObject([("quantity", "3"), ("sku", "7"), ("qty", "x")], numbers: ["quantity", "qty"]))
+        #expect(text == #"{"qty":"x","quantity":3,"sku":"7"}"#)
+    }
+
+    @Test("FieldsObject replaces invalid UTF-8 with U+FFFD and still yields valid JSON")
     func objectInvalidUTF8() throws {
         let fields = [
             RawEntry.Field(name: Array("customer_id".utf8), value: [0x61, 0xFF, 0x62]),
             RawEntry.Field(name: [0xC3], value: [0xED, 0xA0, 0x80]),
             RawEntry.Field(name: Array("n".utf8), value: [0x00, 0x0A]),
         ]
-        let text = JSONText.object(fields)
-        #expect(text.hasPrefix("{\"customer_id\":\"a\u{FFFD}b\","))
-        #expect(text.contains("\"n\":\"\\u0000\\n\""))
+        let text = try encoded(FieldsObject(fields))
         guard case .object(let members)? = value(text) else {
             Issue.record("payload is not a JSON object: \(text)"); return
         }
-        #expect(members.map(\.key) == ["customer_id", "\u{FFFD}", "n"])
-        #expect(members[0].value == .string("a\u{FFFD}b"))
-        #expect(members[2].value == .string("\u{00}\n"))
-        guard case .string(let surrogate) = members[1].value else { Issue.record("not a string"); return }
+        #expect(Set(members.map(\.key)) == ["customer_id", "\u{FFFD}", "n"])
+        #expect(members.first { $0.key == "customer_id" }?.value == .string("a\u{FFFD}b"))
+        #expect(members.first { $0.key == "n" }?.value == .string("\u{00}\n"))
+        guard case .string(let surrogate)? = members.first(where: { $0.key == "\u{FFFD}" })?.value else { Issue.record("not a string"); return }
         #expect(!surrogate.isEmpty && surrogate.unicodeScalars.allSatisfy { $0 == "\u{FFFD}" })
     }
 
-    @Test("object never fails on random bytes and always yields a parseable object")
-    func objectRandom() {
+    @Test("FieldsObject never fails on random bytes and reads back as what it was given")
+    func objectRandom() throws {
         var rng = FuzzRNG(seed: 7)
         for _ in 0..<1_000 {
             var fields: [RawEntry.Field] = []
             for _ in 0..<Int(rng.next() % 5) {
                 fields.append(RawEntry.Field(name: rng.bytes(max: 12), value: rng.bytes(max: 40)))
             }
-            guard case .object(let members)? = value(JSONText.object(fields)) else {
+            guard case .object(let members)? = value(try encoded(FieldsObject(fields))) else {
                 Issue.record("not an object for \(fields)"); continue
             }
-            #expect(members.count == fields.count)
-            for (m, f) in zip(members, fields) {
-                #expect(m.key == String(decoding: f.name, as: UTF8.self))
-                #expect(m.value == .string(String(decoding: f.value, as: UTF8.self)))
-            }
+            var expected: [String: String] = [:]
+            for f in fields { expected[String(decoding: f.name, as: UTF8.self)] = String(decoding: f.value, as: UTF8.self) }
+            #expect(members.count == expected.count)
+            for m in members { #expect(m.value == .string(expected[m.key] ?? "<missing>")) }
         }
     }
 }

@@ -219,19 +219,19 @@ private func checkInvariants(_ event: Event, _ e: RawEntry) {
     case .cart(let cart):
         #expect(cart.time == expectedTime, c)
         switch cart.action {
-        case .add(let q):
+        case .add(_, let q):
             #expect((1...1_000_000).contains(q), c)
             #expect(first("type", in: e) == Array("add".utf8), c)
-        case .change(let q):
+        case .change(_, let q):
             #expect((0...1_000_000).contains(q), c)
             #expect(first("qty", in: e) != nil, c)
         case .remove:
             #expect(first("type", in: e) == Array("remove".utf8), c)
         case .clear:
-            #expect(cart.sku == nil, c)
+            #expect(cart.action.sku == nil, c)
         }
         if case .clear = cart.action {} else {
-            if let sku = cart.sku {
+            if let sku = cart.action.sku {
                 checkID(sku, c)
                 #expect(first("sku", in: e) == Array(sku.utf8), c)
             } else {

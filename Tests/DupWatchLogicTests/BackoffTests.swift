@@ -1,8 +1,18 @@
-import DupWatchBench
 import Testing
 import DupWatchWorker
 
-/// SplitMix64: deterministic, well-spread values.
+/// SplitMix64 (Steele, Lea and Flood): deterministic, well-spread values for seeded tests.
+private struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
 
 /// Always the largest value: the jitter then takes the top of its range.
 private struct Highest: RandomNumberGenerator {

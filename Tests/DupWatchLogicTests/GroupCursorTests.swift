@@ -74,8 +74,12 @@ struct GroupCursorTests {
         var commit = BatchCommit(keys: KeySchema(prefix: "t:"), limits: StoreLimits())
         commit.advanceGroup(source: .orderStatus, group: "dupwatch", to: "12-3", entriesRead: 40)
         commit.advanceGroup(source: .cart, group: "dupwatch", to: "13-0", entriesRead: nil)
-        let text = commit.commands.map { String(decoding: $0.encoded, as: UTF8.self) }
-        #expect(text == [
+        #expect(commit.commands == [
+            .xgroupSetID(stream: "t:stream:order:status", group: "dupwatch", id: "12-3", entriesRead: 40),
+            .xgroupSetID(stream: "t:stream:cart:events", group: "dupwatch", id: "13-0", entriesRead: nil),
+        ])
+        // Encoded in one place, with ENTRIESREAD only when known.
+        #expect(commit.commands.map { String(decoding: $0.encoded.encoded, as: UTF8.self) } == [
             "*7\r\n$6\r\nXGROUP\r\n$5\r\nSETID\r\n$21\r\nt:stream:order:status\r\n$8\r\ndupwatch\r\n$4\r\n12-3\r\n$11\r\nENTRIESREAD\r\n$2\r\n40\r\n",
             "*5\r\n$6\r\nXGROUP\r\n$5\r\nSETID\r\n$20\r\nt:stream:cart:events\r\n$8\r\ndupwatch\r\n$4\r\n13-0\r\n",
         ])

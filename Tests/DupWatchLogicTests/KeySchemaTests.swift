@@ -17,8 +17,7 @@ struct KeySchemaTests {
         let keys = KeySchema(prefix: "t1:")
         let all = [keys.cartStream, keys.orderPlacedStream, keys.orderStatusStream, keys.alertStream,
                    keys.deadLetterStream, keys.cart("C"), keys.recentOrders("C"), keys.order("C", "O"),
-                   keys.history("C"), keys.eventIDs("C"), keys.lease(group: "g")]
-            + keys.keyPatterns + keys.journeyStreams.map(\.stream)
+                   keys.history("C"), keys.eventIDs("C"), keys.lease(group: "g"), keys.resumeAttempts(group: "g")]
         for key in all { #expect(key.hasPrefix("t1:"), "\(key)") }
         #expect(keys.cartStream == "t1:stream:cart:events")
         #expect(keys.cart("C") == "t1:cart:{C}")
@@ -66,29 +65,6 @@ struct KeySchemaTests {
     @Test func leaseKey() {
         #expect(KeySchema().lease(group: "dupwatch") == "dupwatch:lease:dupwatch")
     }
-
-    @Test func keyPatternsCoverEveryKeyTheWorkerTouches() {
-        for prefix in ["", "x:"] {
-            let keys = KeySchema(prefix: prefix)
-            let touched = [keys.cartStream, keys.orderPlacedStream, keys.orderStatusStream, keys.alertStream,
-                           keys.deadLetterStream, keys.cart("C"), keys.recentOrders("C"), keys.order("C", "O"),
-                           keys.history("C"), keys.eventIDs("C"), keys.lease(group: "g")]
-            for key in touched {
-                #expect(keys.keyPatterns.contains { globMatches($0, key) }, "\(key) not covered")
-            }
-        }
-    }
-
-    @Test func journeyStreamsIncludeTheStreamsDupWatchUses() {
-        let keys = KeySchema()
-        let streams = keys.journeyStreams.map(\.stream)
-        for stream in [keys.cartStream, keys.orderPlacedStream, keys.orderStatusStream, keys.alertStream,
-                       keys.deadLetterStream] {
-            #expect(streams.contains(stream))
-        }
-        #expect(Set(streams).count == streams.count)
-        #expect(streams.allSatisfy { $0.hasPrefix("stream:") })
-    }
 }
 
 /// The Redis Cluster hash tag: the bytes between the first `{` and the first `}` after it.
@@ -97,10 +73,4 @@ private func hashTag(_ key: String) -> String? {
     let rest = key[key.index(after: open)...]
     guard let close = rest.firstIndex(of: "}"), close > rest.startIndex else { return nil }
     return String(rest[..<close])
-}
-
-/// Only the `prefix*` form the schema uses.
-private func globMatches(_ pattern: String, _ key: String) -> Bool {
-    guard pattern.hasSuffix("*") else { return pattern == key }
-    return key.hasPrefix(String(pattern.dropLast()))
 }

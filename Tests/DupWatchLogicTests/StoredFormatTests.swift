@@ -46,9 +46,15 @@ struct CartLineFormatTests {
         #expect(parse("1795168800000") == 1_795_168_800_000)
         #expect(parse("-42") == -42)
         #expect(parse("999999999999999999") == 999_999_999_999_999_999)
-        for bad in ["", "-", "+1", "1 ", " 1", "1.0", "0x10", "1234567890123456789"] {
+        #expect(parse("9223372036854775807") == Int64.max)
+        #expect(parse("-9223372036854775808") == Int64.min)
+        for bad in ["", "-", "+1", "1 ", " 1", "1.0", "0x10", "--1", "9223372036854775808", "123456789012345678901234567890"] {
             #expect(parse(bad) == nil, "\(bad)")
         }
+        var big = "99999999999999999999999"
+        #expect(big.withUTF8 { ASCIIDecimal.read(UnsafeRawBufferPointer($0)) } == .outOfRange)
+        var word = "12a"
+        #expect(word.withUTF8 { ASCIIDecimal.read(UnsafeRawBufferPointer($0)) } == .notAnInteger)
     }
 }
 
@@ -74,9 +80,9 @@ struct StoredOrderFormatTests {
         #expect(StoredOrderFormat.decodeItems(text) == [OrderLine(sku: #"a"b\c"#, quantity: 1, title: "tab\there\nnew\\line\r")])
     }
 
-    @Test func itemsStoredAsJSONBeforeAreStillRead() {
-        #expect(StoredOrderFormat.decodeItems(#"[{"sku":"MILK","qty":2,"title":"Organic Milk 1L"},{"sku":"EGGS","qty":12}]"#)
-            == [OrderLine(sku: "MILK", quantity: 2, title: "Organic Milk 1L"), OrderLine(sku: "EGGS", quantity: 12)])
+    @Test func itemsInTheRetiredJSONFormAreNotAnOrder() {
+        // Only the compact lines are read: an order hash in any other form is corrupt state.
+        #expect(StoredOrderFormat.decodeItems(#"[{"sku":"MILK","qty":2,"title":"Organic Milk 1L"},{"sku":"EGGS","qty":12}]"#) == nil)
     }
 
     @Test func roundTrips() throws {

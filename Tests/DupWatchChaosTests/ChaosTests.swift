@@ -59,8 +59,10 @@ struct ChaosTests {
             // A small batch after a big one: the successor reads again, a little at a time, what
             // the killed worker had read ahead.
             let batch = index % 2 == 1 ? 50 : [100, 200, 200, 1000].randomElement(using: &random)!
+            // One static identity, as a supervisor restarting the same worker: each restart takes
+            // the lease back at once instead of waiting for the dead one's TTL.
             let worker = try ChaosProcess(binary, ["worker", "--redis-url", chaos.urlString, "--log-level", "warning",
-                                                   "--batch", "\(batch)"], log: log)
+                                                   "--batch", "\(batch)", "--consumer", "chaos-worker"], log: log)
             let life = Int.random(in: 50...700, using: &random)
             let worst = index % 2 == 0 && index != Self.redisKillAt
             let before = worst ? Int.random(in: 0...min(50, life), using: &random)
@@ -109,8 +111,8 @@ struct ChaosTests {
             worker.killHard()
         }
         try pusher.push(upTo: input.count)
-        let drain = try ChaosProcess(binary, ["worker", "--drain", "--redis-url", chaos.urlString, "--log-level", "warning"],
-                                     log: log)
+        let drain = try ChaosProcess(binary, ["worker", "--drain", "--redis-url", chaos.urlString, "--log-level", "warning",
+                                              "--consumer", "chaos-worker"], log: log)
         #expect(try await drain.wait(timeout: 30) == 0, "the final drain failed (\(context))")
 
         // The verdict.

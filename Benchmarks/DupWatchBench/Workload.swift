@@ -104,8 +104,7 @@ public enum Workload {
             orderNumber += 1
             let orderID = "O\(config.seed)-\(orderNumber)"
             time += Int64.random(in: 60_000...900_000, using: &random)
-            let items = "[" + lines.map { "{\"sku\":\"\(skuID($0))\",\"qty\":\(Int.random(in: 1...3, using: &random))}" }
-                .joined(separator: ",") + "]"
+            let items = OrderItemJSON.array(lines.map { OrderItemJSON(sku: skuID($0), qty: Int.random(in: 1...3, using: &random)) })
             entries.append(GeneratedEntry(source: .orderPlaced, time: time, fields: [
                 ("order_id", orderID), ("customer_id", customerID), ("items", items), ("ts", String(time)),
             ], malformed: false))

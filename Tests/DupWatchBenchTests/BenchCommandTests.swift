@@ -10,7 +10,7 @@ struct BenchCommandTests {
         let h = try Harness()
         let warm = 3_000
         let rate = 2_000
-        let result = try await h.runDupwatch([
+        let result = try await h.runBench([
             "bench", "--redis-url", h.url, "--flush", "--events", "1000", "--customers", "200", "--skus", "100",
             "--runs", "1", "--rate", "\(rate)", "--latency-seconds", "1", "--latency-warm-events", "\(warm)",
             "--memory-customers", "0", "--json",
@@ -18,15 +18,16 @@ struct BenchCommandTests {
         #expect(result.exitedZero, "\(result)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
                                 "stdout is not one JSON object: \(result.stdout)")
-        #expect(json["latency_warm_events"] as? Int == warm, "\(json)")
-        let measured = try #require(json["latency_alerts"] as? Int, "\(json)")
+        let latency = try #require(json["latency"] as? [String: Any], "\(json)")
+        #expect(latency["warm_events"] as? Int == warm, "\(json)")
+        let measured = try #require(latency["alerts"] as? Int, "\(json)")
         #expect(measured > 0)
         // The slowest alert is placed in the window: its entry sent during the 1 s of producing,
         // its alert read after that and before the reader stops (2 s after the last entry).
-        let sentAt = try #require(json["slowest_alert_sent_s"] as? Double, "\(json)")
-        let readAt = try #require(json["slowest_alert_read_s"] as? Double, "\(json)")
+        let sentAt = try #require(latency["slowest_alert_sent_s"] as? Double, "\(json)")
+        let readAt = try #require(latency["slowest_alert_read_s"] as? Double, "\(json)")
         #expect(sentAt >= 0 && sentAt <= 1.5 && readAt > sentAt && readAt < 3.5, "sent \(sentAt) s, read \(readAt) s")
-        let late = try #require(json["alerts_over_100ms_runs"] as? [Int], "\(json)")
+        let late = try #require(latency["alerts_over_100ms_runs"] as? [Int], "\(json)")
         #expect(late.count == 1 && late[0] <= measured, "\(late)")
 
         // The window's FLUSHALL came before the warm entries: the streams hold them and the
@@ -44,7 +45,7 @@ struct BenchCommandTests {
     /// the warm-up drain created, and each reports latencies of alerts it really raised.
     @Test func floorRelaysMeasureAWarmStoreToo() async throws {
         let h = try Harness()
-        let result = try await h.runDupwatch([
+        let result = try await h.runBench([
             "bench", "--redis-url", h.url, "--flush", "--events", "1000", "--customers", "200", "--skus", "100",
             "--runs", "1", "--rate", "2000", "--latency-seconds", "1", "--latency-warm-events", "1000",
             "--memory-customers", "0", "--floor", "--json",
@@ -52,8 +53,10 @@ struct BenchCommandTests {
         #expect(result.exitedZero, "\(result)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
                                 "stdout is not one JSON object: \(result.stdout)")
-        for floor in ["floor", "floor_read", "floor_read_handover", "floor_shaped"] {
-            let p50 = try #require(json["\(floor)_p50_ms"] as? Double, "\(floor): \(json)")
+        let floors = try #require(json["floors"] as? [[String: Any]], "\(json)")
+        #expect(floors.compactMap { $0["relay"] as? String } == ["floor", "floor_read", "floor_read_handover", "floor_shaped"])
+        for floor in floors {
+            let p50 = try #require((floor["percentiles"] as? [String: Any])?["p50_ms"] as? Double, "\(floor)")
             #expect(p50 > 0, "\(floor) matched no alert")
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DupWatchCLI
 import DupWatchBench
 
 /// Run by `dupwatch bench --floor` in the worker's place; not for users.

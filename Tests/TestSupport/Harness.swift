@@ -1,7 +1,6 @@
-import Foundation
-import RedisClient
-import TestSupport
-import Testing
+public import Foundation
+public import RedisClient
+public import Testing
 
 #if canImport(Glibc)
 import Glibc
@@ -14,34 +13,34 @@ import Darwin
 
 /// The key and stream names DupWatch uses (spelled out here on purpose: the tests check the
 /// names of the contract, not whatever `KeySchema` happens to say).
-enum Streams {
-    static let cart = "stream:cart:events"
-    static let orderPlaced = "stream:order:placed"
-    static let orderStatus = "stream:order:status"
-    static let alerts = "stream:alerts:duplicate"
-    static let deadLetter = "stream:deadletter"
-    static let inputs = [cart, orderPlaced, orderStatus]
-    static let all = inputs + [alerts, deadLetter]
-    static let group = "dupwatch"
+public enum Streams {
+    public static let cart = "stream:cart:events"
+    public static let orderPlaced = "stream:order:placed"
+    public static let orderStatus = "stream:order:status"
+    public static let alerts = "stream:alerts:duplicate"
+    public static let deadLetter = "stream:deadletter"
+    public static let inputs = [cart, orderPlaced, orderStatus]
+    public static let all = inputs + [alerts, deadLetter]
+    public static let group = "dupwatch"
 }
 
-struct HarnessError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+public struct HarnessError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// How a `dupwatch` run ended.
-struct ProcessResult: CustomStringConvertible {
-    var status: Int32
+public struct ProcessResult: CustomStringConvertible {
+    public var status: Int32
     /// True when the process was ended by a signal (`status` is then the signal number).
-    var signaled: Bool
-    var stdout: String
-    var stderr: String
-    var seconds: Double
+    public var signaled: Bool
+    public var stdout: String
+    public var stderr: String
+    public var seconds: Double
 
-    var exitedZero: Bool { !signaled && status == 0 }
+    public var exitedZero: Bool { !signaled && status == 0 }
 
-    var description: String {
+    public var description: String {
         "\(signaled ? "signal" : "exit status") \(status) after \(String(format: "%.2f", seconds)) s\n"
             + "--- stdout ---\n\(stdout)\n--- stderr ---\n\(stderr)"
     }
@@ -49,15 +48,16 @@ struct ProcessResult: CustomStringConvertible {
 
 /// A `dupwatch` subprocess with its stdout/stderr going to files (no pipe can fill up and
 /// block it; stderr can be read while it runs).
-final class DupwatchProcess: @unchecked Sendable {
-    let process: Process
-    let arguments: [String]
+public final class DupwatchProcess: @unchecked Sendable {
+    public let process: Process
+    public let arguments: [String]
     private let directory: String
     private let started = Date()
 
-    init(_ arguments: [String], env: [String: String] = [:]) throws {
+    /// `product`: the executable built by this package to run (`dupwatch`, `dupwatch-bench`).
+    public init(_ arguments: [String], env: [String: String] = [:], product: String = "dupwatch") throws {
         self.arguments = arguments
-        let executable = try ProductLocator.executable(named: "dupwatch")
+        let executable = try ProductLocator.executable(named: product)
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("dupwatch-run-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: directory + "/stdout", contents: nil)
@@ -83,23 +83,23 @@ final class DupwatchProcess: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    var pid: Int32 { process.processIdentifier }
-    var isRunning: Bool { process.isRunning }
+    public var pid: Int32 { process.processIdentifier }
+    public var isRunning: Bool { process.isRunning }
 
-    var stdoutSoFar: String { read("stdout") }
-    var stderrSoFar: String { read("stderr") }
+    public var stdoutSoFar: String { read("stdout") }
+    public var stderrSoFar: String { read("stderr") }
 
     private func read(_ name: String) -> String {
         String(decoding: FileManager.default.contents(atPath: directory + "/" + name) ?? Data(), as: UTF8.self)
     }
 
-    func signal(_ signal: Int32) {
+    public func signal(_ signal: Int32) {
         if process.isRunning { kill(process.processIdentifier, signal) }
     }
 
     /// Waits for the exit (the process is reaped when this returns). On timeout the process is
     /// SIGKILLed and the error carries its output.
-    func wait(timeout: Double = 60) async throws -> ProcessResult {
+    public func wait(timeout: Double = 60) async throws -> ProcessResult {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning {
             if Date() >= deadline {
@@ -116,7 +116,7 @@ final class DupwatchProcess: @unchecked Sendable {
     }
 
     /// Polls the stderr written so far until `predicate` holds; false after `timeout` seconds.
-    func waitForStderr(timeout: Double, _ predicate: (String) -> Bool) async throws -> Bool {
+    public func waitForStderr(timeout: Double, _ predicate: (String) -> Bool) async throws -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if predicate(stderrSoFar) { return true }
@@ -128,42 +128,52 @@ final class DupwatchProcess: @unchecked Sendable {
 }
 
 /// One test's world: its own redis-server and connection.
-final class Harness: @unchecked Sendable {
-    let server: RedisTestServer
-    let redis: RedisConnection
+public final class Harness: @unchecked Sendable {
+    public let server: RedisTestServer
+    public let redis: RedisConnection
 
-    init(extraArguments: [String] = []) throws {
+    public init(extraArguments: [String] = []) throws {
         server = try RedisTestServer(extraArguments: extraArguments)
         redis = try server.connect()
     }
 
     /// `--redis-url` value (with the password, if the server has one).
-    var url: String { server.urlString }
+    public var url: String { server.urlString }
 
     // MARK: Running the binary
 
     /// Runs `dupwatch <args>` to completion (fails if it takes longer than `timeout` seconds).
-    func runDupwatch(_ args: [String], env: [String: String] = [:], timeout: Double = 60) async throws -> ProcessResult {
-        try await DupwatchProcess(args, env: env).wait(timeout: timeout)
+    public func runDupwatch(_ args: [String], env: [String: String] = [:], product: String = "dupwatch",
+                            timeout: Double = 60) async throws -> ProcessResult {
+        try await DupwatchProcess(args, env: env, product: product).wait(timeout: timeout)
     }
 
     /// `dupwatch worker --redis-url <url> --drain <extra>`; records an issue unless it exits 0.
     @discardableResult
-    func drain(_ extra: [String] = [], sourceLocation: SourceLocation = #_sourceLocation) async throws -> ProcessResult {
+    public func drain(_ extra: [String] = [], sourceLocation: SourceLocation = #_sourceLocation) async throws -> ProcessResult {
         let result = try await runDupwatch(["worker", "--redis-url", url, "--drain"] + extra)
         #expect(result.exitedZero, "worker --drain failed: \(result)", sourceLocation: sourceLocation)
         return result
     }
 
     /// A read/admin command against this server: `dupwatch <args> --redis-url <url>`.
-    func cli(_ args: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> ProcessResult {
+    public func cli(_ args: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws -> ProcessResult {
         let result = try await runDupwatch(args + ["--redis-url", url])
         #expect(result.exitedZero, "`dupwatch \(args.joined(separator: " "))` failed: \(result)", sourceLocation: sourceLocation)
         return result
     }
 
-    func start(_ args: [String], env: [String: String] = [:]) throws -> DupwatchProcess {
-        try DupwatchProcess(args, env: env)
+    public func start(_ args: [String], env: [String: String] = [:], product: String = "dupwatch") throws -> DupwatchProcess {
+        try DupwatchProcess(args, env: env, product: product)
+    }
+
+    /// `dupwatch-bench <args>` to completion.
+    public func runBench(_ args: [String], timeout: Double = 60) async throws -> ProcessResult {
+        try await runDupwatch(args, product: "dupwatch-bench", timeout: timeout)
+    }
+
+    public func startBench(_ args: [String]) throws -> DupwatchProcess {
+        try start(args, product: "dupwatch-bench")
     }
 
     // MARK: Writing
@@ -179,12 +189,12 @@ final class Harness: @unchecked Sendable {
     /// so these tests give every entry its own millisecond. (That same-millisecond case has a
     /// test of its own.)
     @discardableResult
-    func xadd(_ stream: String, _ fields: KeyValuePairs<String, String>, id: String? = nil) throws -> String {
+    public func xadd(_ stream: String, _ fields: KeyValuePairs<String, String>, id: String? = nil) throws -> String {
         try xadd(stream, fields.map { ($0.key, $0.value) }, id: id)
     }
 
     @discardableResult
-    func xadd(_ stream: String, _ fields: [(String, String)], id: String? = nil) throws -> String {
+    public func xadd(_ stream: String, _ fields: [(String, String)], id: String? = nil) throws -> String {
         let streamFields = fields.map { StreamField(name: $0.0, value: $0.1) }
         if let id {
             return try redis.send(StreamCommands.xadd(stream, id: id, fields: streamFields)).throwIfError().string
@@ -201,7 +211,7 @@ final class Harness: @unchecked Sendable {
 
     /// Pushes many entries in one pipeline; returns their ids.
     @discardableResult
-    func xaddMany(_ entries: [(stream: String, id: String, fields: [(String, String)])]) throws -> [String] {
+    public func xaddMany(_ entries: [(stream: String, id: String, fields: [(String, String)])]) throws -> [String] {
         var ids: [String] = []
         for chunk in stride(from: 0, to: entries.count, by: 500) {
             let slice = entries[chunk..<min(chunk + 500, entries.count)]
@@ -214,7 +224,7 @@ final class Harness: @unchecked Sendable {
     }
 
     @discardableResult
-    func cartAdd(_ customer: String, sku: String, qty: Int? = nil, title: String? = nil, ts: String,
+    public func cartAdd(_ customer: String, sku: String, qty: Int? = nil, title: String? = nil, ts: String,
                  eventID: String? = nil) throws -> String {
         var fields: [(String, String)] = [("type", "add"), ("customer_id", customer), ("sku", sku)]
         if let qty { fields.append(("qty", String(qty))) }
@@ -225,22 +235,22 @@ final class Harness: @unchecked Sendable {
     }
 
     @discardableResult
-    func order(_ orderID: String, customer: String, items: String, ts: String, status: String? = nil) throws -> String {
+    public func order(_ orderID: String, customer: String, items: String, ts: String, status: String? = nil) throws -> String {
         var fields: [(String, String)] = [("order_id", orderID), ("customer_id", customer), ("items", items), ("ts", ts)]
         if let status { fields.append(("status", status)) }
         return try xadd(Streams.orderPlaced, fields)
     }
 
     @discardableResult
-    func statusUpdate(_ orderID: String, customer: String, status: String, ts: String) throws -> String {
+    public func statusUpdate(_ orderID: String, customer: String, status: String, ts: String) throws -> String {
         try xadd(Streams.orderStatus, [("order_id", orderID), ("customer_id", customer), ("status", status), ("ts", ts)])
     }
 
     // MARK: Reading
 
     /// All entries of a stream, oldest first, fields as a dictionary (first value of a name wins).
-    func entries(_ stream: String) throws -> [(id: String, fields: [String: String])] {
-        try StreamCommands.decodeEntries(redis.command("XRANGE", stream, "-", "+")).map { entry in
+    public func entries(_ stream: String) throws -> [(id: String, fields: [String: String])] {
+        try redis.send(RedisCommand("XRANGE", stream, "-", "+"), decode: StreamCommands.decodeEntries).map { entry in
             var map: [String: String] = [:]
             for field in entry.fields ?? [] where map[field.nameString] == nil {
                 map[field.nameString] = field.valueString
@@ -250,12 +260,12 @@ final class Harness: @unchecked Sendable {
     }
 
     /// The fields of every alert, oldest first.
-    func alerts() throws -> [[String: String]] {
+    public func alerts() throws -> [[String: String]] {
         try entries(Streams.alerts).map(\.fields)
     }
 
     /// The fields of every dead letter, oldest first, with the dead letter's own id as `_id`.
-    func deadLetters() throws -> [[String: String]] {
+    public func deadLetters() throws -> [[String: String]] {
         try entries(Streams.deadLetter).map { entry in
             var fields = entry.fields
             fields["_id"] = entry.id
@@ -263,23 +273,24 @@ final class Harness: @unchecked Sendable {
         }
     }
 
-    func xlen(_ stream: String) throws -> Int {
+    public func xlen(_ stream: String) throws -> Int {
         Int(try redis.command("XLEN", stream).int)
     }
 
-    /// Entries delivered to the group and not acked (XPENDING summary count; 0 without a group).
-    func pending(_ stream: String) throws -> Int {
+    /// Entries delivered to the group and not acked: the count of the XPENDING summary
+    /// `[count, smallest, largest, consumers]`; 0 without a group.
+    public func pending(_ stream: String) throws -> Int {
         let reply = try redis.send(RedisCommand("XPENDING", stream, Streams.group))
         if case .error = reply { return 0 }
-        return Int(try StreamCommands.decodeXPendingSummary(reply).count)
+        return Int(try reply.array[0].int)
     }
 
-    func totalPending() throws -> Int {
+    public func totalPending() throws -> Int {
         try Streams.inputs.reduce(0) { $0 + (try pending($1)) }
     }
 
     /// The group's fields from XINFO GROUPS (`lag`, `pending`, `entries-read`, ...); nil if no such group.
-    func groupInfo(_ stream: String) throws -> [String: RedisReply]? {
+    public func groupInfo(_ stream: String) throws -> [String: RedisReply]? {
         let reply = try redis.send(RedisCommand("XINFO", "GROUPS", stream))
         guard case .array(let groups) = reply else { return nil }
         for group in groups {
@@ -290,18 +301,18 @@ final class Harness: @unchecked Sendable {
     }
 
     /// XINFO GROUPS lag (nil when Redis cannot tell, or there is no group).
-    func lag(_ stream: String) throws -> Int64? {
+    public func lag(_ stream: String) throws -> Int64? {
         guard let info = try groupInfo(stream), let lag = info["lag"], !lag.isNull else { return nil }
         return try lag.int
     }
 
-    func hash(_ key: String) throws -> [String: String] {
+    public func hash(_ key: String) throws -> [String: String] {
         try redis.command("HGETALL", key).stringMap
     }
 
     /// Every key with its type and DUMP serialization (and TTL presence): equal snapshots mean
     /// nothing was written in between.
-    func snapshot() throws -> [String: [UInt8]] {
+    public func snapshot() throws -> [String: [UInt8]] {
         let keys = try redis.command("KEYS", "*").array.map { try $0.string }
         var out: [String: [UInt8]] = [:]
         for key in keys {
@@ -310,29 +321,19 @@ final class Harness: @unchecked Sendable {
         return out
     }
 
-    func dbsize() throws -> Int { Int(try redis.command("DBSIZE").int) }
+    public func dbsize() throws -> Int { Int(try redis.command("DBSIZE").int) }
 
     /// Polls until `condition` holds or `timeout` seconds pass.
-    func eventually(timeout: Double, _ condition: () throws -> Bool) async throws -> Bool {
-        try await DupWatchIntegrationTests.eventually(timeout: timeout, condition)
+    public func eventually(timeout: Double, _ condition: () throws -> Bool) async throws -> Bool {
+        try await TestSupport.eventually(timeout: timeout, condition)
     }
 }
 
-/// Polls `condition` every `interval` until it holds or `timeout` seconds pass; its last answer.
-func eventually(timeout: Double, every interval: Duration = .milliseconds(20),
-                _ condition: () throws -> Bool) async throws -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if try condition() { return true }
-        try await Task.sleep(for: interval)
-    }
-    return try condition()
-}
 
 // MARK: JSON
 
 /// Parses CLI `--json` output.
-func parseJSON(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> Any {
+public func parseJSON(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> Any {
     do {
         return try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
     } catch {
@@ -342,12 +343,12 @@ func parseJSON(_ text: String, sourceLocation: SourceLocation = #_sourceLocation
 }
 
 extension Dictionary where Key == String, Value == Any {
-    func string(_ key: String) -> String? { self[key] as? String }
-    func int(_ key: String) -> Int? { (self[key] as? NSNumber)?.intValue }
+    public func string(_ key: String) -> String? { self[key] as? String }
+    public func int(_ key: String) -> Int? { (self[key] as? NSNumber)?.intValue }
 }
 
 /// An items JSON array for stream:order:placed.
-func itemsJSON(_ lines: [(sku: String, qty: Int, title: String?)]) -> String {
+public func itemsJSON(_ lines: [(sku: String, qty: Int, title: String?)]) -> String {
     "[" + lines.map { line in
         var object = "{\"sku\":\"\(line.sku)\",\"qty\":\(line.qty)"
         if let title = line.title { object += ",\"title\":\"\(title)\"" }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DupWatchCLI
 import DupWatchBench
 import DupWatchStore
 import Foundation
@@ -28,7 +29,7 @@ struct BenchCommand: ParsableCommand {
     var latencyWarmEvents: Int = 0
     @Option(help: "Customers of the memory measurement (cart of 5 lines + 5 orders of 3 lines each); 0 skips it.")
     var memoryCustomers: Int = 10_000
-    @Option(help: "Worker command to drain with ({url} = the Redis URL). Default: this dupwatch's worker --drain.")
+    @Option(help: "Worker command to drain with ({url} = the Redis URL). Default: the dupwatch next to this dupwatch-bench, worker --drain.")
     var worker: String?
     @Option(help: "Name of the worker in the report.") var label: String = "dupwatch"
     @Option(help: "Write an SVG of the latency distribution and the backlog over time.") var plot: String?
@@ -47,8 +48,8 @@ struct BenchCommand: ParsableCommand {
             throw ValidationError("bench FLUSHALLs the Redis at the given URL; add --flush to confirm it is a throwaway instance (scripts/bench.sh starts one)")
         }
         _ = try connection.url() // validates it
-        let urlText = connection.redisURL ?? ProcessInfo.processInfo.environment["DUPWATCH_REDIS_URL"] ?? "redis://127.0.0.1:6379"
-        let me = Self.executablePath
+        let urlText = connection.urlText
+        let me = Self.benchExecutable
         let workerCommand = worker.map { $0.split(separator: " ").map(String.init) }
             ?? Self.dupwatchWorker(url: "{url}", drain: true)
 
@@ -64,7 +65,11 @@ struct BenchCommand: ParsableCommand {
             entries = Workload.generate(config)
         }
 
-        let drain = try DrainBenchmark(urlText: urlText, workerCommand: workerCommand)
+        // DupWatch's own processes run on jemalloc, as scripts/run.sh starts them; a --worker
+        // command runs as it is.
+        let ownEnvironment = WorkerProcess.jemalloc
+        let drain = try DrainBenchmark(urlText: urlText, workerCommand: workerCommand,
+                                       workerEnvironment: worker == nil ? ownEnvironment : [:])
         var results: [DrainBenchmark.Run] = []
         for run in 1...max(1, runs) {
             results.append(try drain.run(entries, label: "\(label) drain run \(run)/\(runs)"))
@@ -103,14 +108,20 @@ struct BenchCommand: ParsableCommand {
                latencyRuns: latencyRuns, floors: floors)
     }
 
-    /// This `dupwatch`, which runs the worker (and the relay) the benchmark measures.
-    private static var executablePath: String {
-        URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+    /// This `dupwatch-bench`, which runs the relays, by the path the system started it from
+    /// (not `argv[0]`, which is a bare name when it was found on PATH).
+    static var benchExecutable: String {
+        Bundle.main.executableURL?.resolvingSymlinksInPath().path ?? CommandLine.arguments[0]
     }
 
-    /// This dupwatch's worker as the benchmark runs it: quiet, and with `drain` until caught up.
+    /// The `dupwatch` built beside this `dupwatch-bench`: the worker the benchmark measures.
+    static var siblingWorker: String {
+        URL(fileURLWithPath: benchExecutable).deletingLastPathComponent().appendingPathComponent("dupwatch").path
+    }
+
+    /// The worker as the benchmark runs it: quiet, and with `drain` until caught up.
     private static func dupwatchWorker(url: String, drain: Bool) -> [String] {
-        [executablePath, "worker", "--redis-url", url] + (drain ? ["--drain"] : []) + ["--log-level", "warning"]
+        [siblingWorker, "worker", "--redis-url", url] + (drain ? ["--drain"] : []) + ["--log-level", "warning"]
     }
 
     /// The run in the middle when ordered by `key` (the upper one of an even count); nil for none.
@@ -178,11 +189,12 @@ struct BenchCommand: ParsableCommand {
             let warm = Array(entries.prefix(latencyWarmEvents))
             entries.removeFirst(warm.count)
             try Workload.push(warm, keys: KeySchema(), to: redis)
-            let drained = try WorkerProcess(arguments: Self.dupwatchWorker(url: urlText, drain: true)).run()
+            let drained = try WorkerProcess(arguments: Self.dupwatchWorker(url: urlText, drain: true),
+                                            environment: WorkerProcess.jemalloc).run()
             guard drained.status == 0 else { throw ValidationError("warming the store: the worker exited with status \(drained.status)") }
             try RedisInfo.waitForAOFRewrite(redis)
         }
-        let process = WorkerProcess(arguments: worker)
+        let process = WorkerProcess(arguments: worker, environment: WorkerProcess.jemalloc)
         let pid = try process.start()
         defer {
             kill(pid, SIGTERM)
@@ -192,7 +204,7 @@ struct BenchCommand: ParsableCommand {
         let result = try LatencyBenchmark(urlText: urlText).run(entries, rate: rate)
         // Without this, a process that died at once would be reported as a latency of 0 ms.
         if WorkerProcess.hasExited(pid) {
-            throw BenchError("dupwatch \(worker.dropFirst().first ?? "worker") exited during the latency window (its error is above): no latency to report")
+            throw BenchError("\(worker.first ?? "the worker") \(worker.dropFirst().first ?? "worker") exited during the latency window (its error is above): no latency to report")
         }
         return result
     }
@@ -202,38 +214,31 @@ struct BenchCommand: ParsableCommand {
         func f(_ v: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", v) }
         let ms = { (us: UInt64) in f(Double(us) / 1000, 2) }
         if json {
-            var fields: [(String, String)] = [
-                ("worker", "\"\(label)\""), ("events", "\(median.events)"),
-                ("events_per_s_median", f(median.eventsPerSecond, 0)),
-                ("events_per_s_runs", "[" + results.map { f($0.eventsPerSecond, 0) }.joined(separator: ",") + "]"),
-                ("alerts", "\(median.alerts)"), ("deadletters", "\(median.deadLetters)"),
-                ("redis_us_per_event", f(median.redisMicrosPerEvent, 2)),
-                ("worker_us_per_event", f(median.workerMicrosPerEvent, 2)),
-                ("worker_peak_rss_mb", f(Double(median.workerMaxRSSBytes) / 1_048_576)),
-                ("aof_bytes_per_event", median.aofBytesPerEvent.map { f($0) } ?? "null"),
-                ("aof_rewrites", "\(median.aofRewrites)"),
-                ("redis_memory_delta_per_customer", f(Double(median.memoryDeltaBytes) / Double(max(1, customers)))),
-            ]
-            if let bytesPerCustomer { fields.append(("bytes_per_customer", f(bytesPerCustomer, 0))) }
+            var output = JSONReport(
+                worker: label, events: median.events, events_per_s_median: rounded(median.eventsPerSecond, 0),
+                events_per_s_runs: results.map { rounded($0.eventsPerSecond, 0) },
+                alerts: median.alerts, deadletters: median.deadLetters,
+                redis_us_per_event: rounded(median.redisMicrosPerEvent, 2),
+                worker_us_per_event: rounded(median.workerMicrosPerEvent, 2),
+                worker_peak_rss_mb: rounded(Double(median.workerMaxRSSBytes) / 1_048_576, 1),
+                aof_bytes_per_event: median.aofBytesPerEvent.map { rounded($0, 1) }, aof_rewrites: median.aofRewrites,
+                redis_memory_delta_per_customer: rounded(Double(median.memoryDeltaBytes) / Double(max(1, customers)), 1),
+                bytes_per_customer: bytesPerCustomer.map { rounded($0, 0) })
             if let latency {
-                fields += [("latency_rate", "\(latency.offeredRate)"),
-                           ("latency_warm_events", "\(latencyWarmEvents)"),
-                           ("latency_sent_per_s", f(Double(latency.sent) / latency.seconds, 0)),
-                           ("latency_alerts", "\(latency.measured)"),
-                           ("p50_ms", ms(latency.p50Micros)), ("p99_ms", ms(latency.p99Micros)),
-                           ("p999_ms", ms(latency.p999Micros)), ("max_ms", ms(latency.maxMicros)),
-                           ("max_backlog", "\(latency.lag.map(\.1).max() ?? 0)"),
-                           ("slowest_alert_sent_s", f(latency.slowestSentAtSeconds, 3)),
-                           ("slowest_alert_read_s", f(latency.slowestReadAtSeconds, 3)),
-                           ("p99_ms_runs", "[" + latencyRuns.map { ms($0.p99Micros) }.joined(separator: ",") + "]"),
-                           ("alerts_over_100ms_runs", "[" + latencyRuns.map { "\($0.alertsOver100ms)" }.joined(separator: ",") + "]")]
+                output.latency = .init(
+                    rate: latency.offeredRate, warm_events: latencyWarmEvents,
+                    sent_per_s: rounded(Double(latency.sent) / latency.seconds, 0), alerts: latency.measured,
+                    percentiles: .init(latency), max_backlog: latency.lag.map(\.1).max() ?? 0,
+                    slowest_alert_sent_s: rounded(latency.slowestSentAtSeconds, 3),
+                    slowest_alert_read_s: rounded(latency.slowestReadAtSeconds, 3),
+                    p99_ms_runs: latencyRuns.map { milliseconds($0.p99Micros) },
+                    alerts_over_100ms_runs: latencyRuns.map(\.alertsOver100ms))
             }
-            for floor in floors {
-                fields += [("\(floor.relay.name)_p50_ms", ms(floor.median.p50Micros)), ("\(floor.relay.name)_p99_ms", ms(floor.median.p99Micros)),
-                           ("\(floor.relay.name)_p999_ms", ms(floor.median.p999Micros)),
-                           ("\(floor.relay.name)_p99_ms_runs", "[" + floor.runs.map { ms($0.p99Micros) }.joined(separator: ",") + "]")]
+            output.floors = floors.map {
+                .init(relay: $0.relay.name, title: $0.relay.title, percentiles: .init($0.median),
+                      p99_ms_runs: $0.runs.map { milliseconds($0.p99Micros) })
             }
-            print("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")
+            try? JSONOutput.print(output)
             return
         }
         print("DupWatch bench — \(label), \(median.events) events, \(customers) customers, seed \(seed)")
@@ -267,4 +272,67 @@ struct BenchCommand: ParsableCommand {
         print(table.rendered)
         print("bench events/s=\(f(median.eventsPerSecond, 0)) redis_us_per_event=\(f(median.redisMicrosPerEvent, 2)) p99_ms=\(latency.map { ms($0.p99Micros) } ?? "n/a") bytes_per_customer=\(bytesPerCustomer.map { f($0, 0) } ?? "n/a")")
     }
+
+    /// What `--json` prints; scripts/bench.sh reads it.
+    struct JSONReport: Encodable {
+        struct Percentiles: Encodable {
+            var p50_ms: Double
+            var p99_ms: Double
+            var p999_ms: Double
+            var max_ms: Double
+
+            init(_ result: LatencyBenchmark.Result) {
+                p50_ms = milliseconds(result.p50Micros)
+                p99_ms = milliseconds(result.p99Micros)
+                p999_ms = milliseconds(result.p999Micros)
+                max_ms = milliseconds(result.maxMicros)
+            }
+        }
+
+        struct Latency: Encodable {
+            var rate: Int
+            var warm_events: Int
+            var sent_per_s: Double
+            var alerts: Int
+            /// Of the run with the median p99.
+            var percentiles: Percentiles
+            var max_backlog: Int64
+            var slowest_alert_sent_s: Double
+            var slowest_alert_read_s: Double
+            var p99_ms_runs: [Double]
+            var alerts_over_100ms_runs: [Int]
+        }
+
+        struct Floor: Encodable {
+            var relay: String
+            var title: String
+            var percentiles: Percentiles
+            var p99_ms_runs: [Double]
+        }
+
+        var worker: String
+        var events: Int
+        var events_per_s_median: Double
+        var events_per_s_runs: [Double]
+        var alerts: Int64
+        var deadletters: Int64
+        var redis_us_per_event: Double
+        var worker_us_per_event: Double
+        var worker_peak_rss_mb: Double
+        var aof_bytes_per_event: Double?
+        var aof_rewrites: Int64
+        var redis_memory_delta_per_customer: Double
+        var bytes_per_customer: Double?
+        var latency: Latency?
+        var floors: [Floor] = []
+    }
+}
+
+private func rounded(_ value: Double, _ digits: Int) -> Double {
+    let scale = (0..<digits).reduce(1.0) { r, _ in r * 10 }
+    return (value * scale).rounded() / scale
+}
+
+private func milliseconds(_ micros: UInt64) -> Double {
+    rounded(Double(micros) / 1000, 2)
 }

@@ -11,13 +11,25 @@ public struct WorkerProcess {
     }
 
     public let arguments: [String]
+    /// Set in the child's environment on top of this process's.
+    public let environment: [String: String]
 
     /// `command[0]` is the executable (looked up on PATH if it has no slash).
-    public init(arguments: [String]) {
+    public init(arguments: [String], environment: [String: String] = [:]) {
         self.arguments = arguments
+        self.environment = environment
     }
 
-    public func start(environment: [String: String] = [:]) throws -> pid_t {
+    /// jemalloc to preload into DupWatch's own processes, as scripts/run.sh starts the worker:
+    /// `LD_PRELOAD` of Debian's libjemalloc2 (which redis-server depends on) when it is here.
+    public static var jemalloc: [String: String] {
+        let candidates = ["/usr/lib/x86_64-linux-gnu/libjemalloc.so.2", "/usr/lib/aarch64-linux-gnu/libjemalloc.so.2",
+                          "/usr/lib64/libjemalloc.so.2", "/usr/lib/libjemalloc.so.2"]
+        guard let path = candidates.first(where: FileManager.default.fileExists(atPath:)) else { return [:] }
+        return ["LD_PRELOAD": path]
+    }
+
+    public func start() throws -> pid_t {
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
@@ -77,9 +89,9 @@ public struct WorkerProcess {
         return nil
     }
 
-    public func run(environment: [String: String] = [:]) throws -> Result {
+    public func run() throws -> Result {
         let started = ContinuousClock.now
-        let pid = try start(environment: environment)
+        let pid = try start()
         return Self.wait(pid, startedAt: started)
     }
 }

@@ -53,7 +53,8 @@ public struct LatencyFloorRelay: Sendable {
         // From the streams' current ends. Not `$` in every read: that would skip whatever
         // arrives in a stream while the relay reads (or commits for) the other.
         var positions = try sources.map { source in
-            try StreamCommands.decodeEntries(redis.command("XREVRANGE", keys.stream(for: source), "+", "-", "COUNT", "1")).first?.id ?? "0-0"
+            try redis.send(RedisCommand("XREVRANGE", keys.stream(for: source), "+", "-", "COUNT", "1"),
+                           decode: StreamCommands.decodeEntries).first?.id ?? "0-0"
         }
         var seen = 0
         let handOver = HandOver()
@@ -165,7 +166,7 @@ public struct LatencyFloorRelay: Sendable {
         var customers: Set<String> = []
         var alerts: [RedisCommand] = []
         var lastIDs: [Int: String] = [:]
-        for (stream, entries) in try StreamCommands.decodeXRead(redis.send(read).throwIfError()) {
+        for (stream, entries) in try redis.send(read, decode: StreamCommands.decodeXRead) {
             guard let index = sources.firstIndex(where: { keys.stream(for: $0) == stream }),
                   let last = entries.last else { continue }
             positions[index] = last.id

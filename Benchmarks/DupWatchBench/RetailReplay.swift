@@ -50,9 +50,7 @@ public enum RetailReplay {
                 ], malformed: false))
                 continue
             }
-            let items = "[" + invoice.lines.map { sku, qty, title in
-                "{\"sku\":\(jsonString(sku)),\"qty\":\(max(1, qty)),\"title\":\(jsonString(title))}"
-            }.joined(separator: ",") + "]"
+            let items = OrderItemJSON.array(invoice.lines.map { OrderItemJSON(sku: $0.0, qty: max(1, $0.1), title: $0.2) })
             out.append(GeneratedEntry(source: .orderPlaced, time: time, fields: [
                 ("order_id", invoice.number), ("customer_id", invoice.customer), ("items", items), ("ts", invoice.time),
             ], malformed: false))
@@ -83,17 +81,19 @@ public enum RetailReplay {
         cells.append(cell)
         return cells
     }
+}
 
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+/// One line of an order's `items`, as producers write it.
+struct OrderItemJSON: Encodable {
+    var sku: String
+    var qty: Int
+    var title: String?
+
+    /// The `items` field of an order entry.
+    static func array(_ items: [OrderItemJSON]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // An array of strings and integers always encodes.
+        return (try? encoder.encode(items)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
     }
 }

@@ -34,7 +34,7 @@ final class ChaosProcess: @unchecked Sendable {
 
     init(_ binary: String, _ arguments: [String], log: String) throws {
         self.arguments = arguments
-        if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
+        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
         guard let handle = FileHandle(forWritingAtPath: log) else { throw ChaosError("cannot open \(log)") }
         handle.seekToEndOfFile()
         var environment = ProcessInfo.processInfo.environment
@@ -92,8 +92,7 @@ enum ChaosRedis {
         var out: [StreamEntry] = []
         var start = "-"
         while true {
-            let page = try StreamCommands.decodeEntries(
-                redis.send(RedisCommand("XRANGE", stream, start, "+", "COUNT", "5000")).throwIfError())
+            let page = try redis.send(RedisCommand("XRANGE", stream, start, "+", "COUNT", "5000"), decode: StreamCommands.decodeEntries)
             out += page
             guard page.count == 5000, let last = page.last else { return out }
             start = "(" + last.id
@@ -125,7 +124,7 @@ enum ChaosRedis {
             let reply = try redis.send(RedisCommand("XINFO", "GROUPS", stream))
             let length = try redis.send(RedisCommand("XLEN", stream)).throwIfError().int
             guard case .array(let groups) = reply,
-                  let group = try groups.map { try $0.fieldMap }.first(where: { try $0["name"]?.string == ChaosNames.group }) else {
+                  let group = try groups.map({ try $0.fieldMap }).first(where: { try $0["name"]?.string == ChaosNames.group }) else {
                 outstanding += length
                 continue
             }
@@ -218,8 +217,7 @@ final class ChaosPusher {
         let redis = try server.connect()
         var last: [String: (UInt64, UInt64)] = [:]
         for stream in ChaosNames.inputs {
-            let top = try StreamCommands.decodeEntries(
-                redis.send(RedisCommand("XREVRANGE", stream, "+", "-", "COUNT", "1")).throwIfError()).first
+            let top = try redis.send(RedisCommand("XREVRANGE", stream, "+", "-", "COUNT", "1"), decode: StreamCommands.decodeEntries).first
             last[stream] = top.map { ChaosEntry(stream: stream, id: $0.id, fields: []).idParts } ?? (0, 0)
         }
         var resumed = 0
@@ -257,7 +255,8 @@ struct ChaosReference {
     static func run(seed: UInt64, events: Int, customers: Int, binary: String, log: String,
                     context: String) async throws -> ChaosReference {
         let server = try RedisTestServer()
-        let generate = try ChaosProcess(binary, ["generate", "--redis-url", server.urlString, "--seed", "\(seed)",
+        let generate = try ChaosProcess(try ProductLocator.executable(named: "dupwatch-bench"),
+                                        ["generate", "--redis-url", server.urlString, "--seed", "\(seed)",
                                                  "--events", "\(events)", "--customers", "\(customers)"], log: log)
         guard try await generate.wait(timeout: 30) == 0 else { throw ChaosError("generate failed (\(context))") }
         let redis = try server.connect()

@@ -1,17 +1,17 @@
 /// Left-aligned columns for terminal output.
-struct TextTable {
+public struct TextTable {
     let headers: [String]
     var rows: [[String]] = []
 
-    init(_ headers: String...) {
+    public init(_ headers: String...) {
         self.headers = headers
     }
 
-    mutating func add(_ cells: String...) {
+    public mutating func add(_ cells: String...) {
         rows.append(cells)
     }
 
-    var rendered: String {
+    public var rendered: String {
         var widths = headers.map(\.count)
         for row in rows {
             for (index, cell) in row.enumerated() where index < widths.count {

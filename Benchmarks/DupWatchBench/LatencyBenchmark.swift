@@ -53,9 +53,10 @@ public struct LatencyBenchmark {
                 var last = "$"
                 var got: [(String, ContinuousClock.Instant)] = []
                 while !stop.value {
-                    let reply = try redis.send(RedisCommand("XREAD", "COUNT", "1000", "BLOCK", "200", "STREAMS", keys.alertStream, last))
+                    let streams = try redis.send(RedisCommand("XREAD", "COUNT", "1000", "BLOCK", "200", "STREAMS", keys.alertStream, last),
+                                                 decode: StreamCommands.decodeXRead)
                     let now = ContinuousClock.now
-                    for (_, entries) in try StreamCommands.decodeXRead(reply.throwIfError()) {
+                    for (_, entries) in streams {
                         for entry in entries {
                             last = entry.id
                             if let trigger = entry.value(of: "trigger_id") {
@@ -74,7 +75,7 @@ public struct LatencyBenchmark {
                 var samples: [(Double, Int64)] = []
                 while !stop.value {
                     var lag: Int64 = 0
-                    for stream in EventSourceNames.all(keys) {
+                    for stream in keys.inputStreams {
                         let groups = try redis.command("XINFO", "GROUPS", stream).array
                         for group in groups {
                             let fields = try group.fieldMap

@@ -26,8 +26,11 @@ public struct DrainBenchmark {
     public let keys: KeySchema
     /// The worker command; `{url}` is replaced by the Redis URL.
     public let workerCommand: [String]
+    public let workerEnvironment: [String: String]
 
-    public init(urlText: String, keys: KeySchema = KeySchema(), workerCommand: [String]) throws {
+    public init(urlText: String, keys: KeySchema = KeySchema(), workerCommand: [String],
+                workerEnvironment: [String: String] = [:]) throws {
+        self.workerEnvironment = workerEnvironment
         self.urlText = urlText
         self.url = try RedisURL(parsing: urlText)
         self.keys = keys
@@ -44,7 +47,8 @@ public struct DrainBenchmark {
         try RedisInfo.waitForAOFRewrite(redis)
         let before = try RedisInfo.read(redis)
         FileHandle.standardError.write(Data("\(label): draining \(entries.count) entries...\n".utf8))
-        let worker = WorkerProcess(arguments: workerCommand.map { $0.replacingOccurrences(of: "{url}", with: urlText) })
+        let worker = WorkerProcess(arguments: workerCommand.map { $0.replacingOccurrences(of: "{url}", with: urlText) },
+                                   environment: workerEnvironment)
         let aof = AOFSampler(url: url, first: (before.aofSize, before.aofRewrites))
         let result: WorkerProcess.Result
         do {
@@ -58,7 +62,7 @@ public struct DrainBenchmark {
         guard result.status == 0 else { throw BenchError("\(label): the worker exited with status \(result.status)") }
         let alerts = try redis.command("XLEN", keys.alertStream).int
         let deadLetters = try redis.command("XLEN", keys.deadLetterStream).int
-        let pending = try EventSourceNames.all(keys).reduce(Int64(0)) { sum, stream in
+        let pending = try keys.inputStreams.reduce(Int64(0)) { sum, stream in
             let summary = try redis.command("XPENDING", stream, "dupwatch").array
             return sum + ((try? summary.first?.int) ?? 0)
         }
@@ -75,12 +79,6 @@ public struct DrainBenchmark {
             aofBytesPerEvent: after.aofEnabled ? Double(growth.bytes) / n : nil,
             aofRewrites: growth.rewrites,
             wallSeconds: result.wallSeconds)
-    }
-}
-
-enum EventSourceNames {
-    static func all(_ keys: KeySchema) -> [String] {
-        [keys.cartStream, keys.orderPlacedStream, keys.orderStatusStream]
     }
 }
 

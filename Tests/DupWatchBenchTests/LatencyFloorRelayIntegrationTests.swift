@@ -18,7 +18,7 @@ struct LatencyFloorRelayIntegrationTests {
                 try h.redis.command("XGROUP", "CREATE", stream, "dupwatch", "0", "MKSTREAM")
             }
         }
-        let relay = try h.start(["relay", "--redis-url", h.url, "--state-reads", "\(stateReads)", "--alert-every", "2"]
+        let relay = try h.startBench(["relay", "--redis-url", h.url, "--state-reads", "\(stateReads)", "--alert-every", "2"]
                                 + (handOver ? ["--hand-over"] : []) + (dupwatchShaped ? ["--dupwatch-shaped"] : []))
         defer { relay.signal(SIGKILL) }
         // The relay reads from where the streams end when it starts: wait until it has started

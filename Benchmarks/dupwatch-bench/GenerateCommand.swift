@@ -1,4 +1,5 @@
 import ArgumentParser
+import DupWatchCLI
 import DupWatchBench
 import DupWatchStore
 
