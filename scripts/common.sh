@@ -85,3 +85,14 @@ start_throwaway_redis() {
     THROWAWAY_PORT=$port
     THROWAWAY_URL="redis://127.0.0.1:$port"
 }
+
+# Prints the path of the jemalloc shared library (Debian's libjemalloc2, which redis-server
+# depends on) for LD_PRELOAD; returns 1 when it is not installed.
+jemalloc_library() {
+    local candidate
+    for candidate in /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 /usr/lib/aarch64-linux-gnu/libjemalloc.so.2 \
+        /usr/lib64/libjemalloc.so.2 /usr/lib/libjemalloc.so.2; do
+        [[ -f "$candidate" ]] && { echo "$candidate"; return 0; }
+    done
+    return 1
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/test.sh — runs DupWatch's test suite: installs what is missing (scripts/install-deps.sh),
-# builds the package and its tests, then runs `swift test` with any extra arguments, e.g.
+# builds the package and its tests (failing on any warning of the project's code), then runs
+# `swift test` with any extra arguments, e.g.
 #   scripts/test.sh --filter DupWatchCoreTests
 # The tests start their own throwaway redis-server on free ports: no running Redis is needed
 # (and the one from scripts/start-redis.sh is not touched). Exits with swift test's code.
@@ -10,8 +11,16 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 "$ROOT/scripts/install-deps.sh"
 
 note "building the package and its tests (swift build --build-tests)"
-swift build --build-tests ||
+build_log="$(mktemp)"
+trap 'rm -f "$build_log"' EXIT
+swift build --build-tests 2>&1 | tee "$build_log"
+((PIPESTATUS[0] == 0)) ||
     die "swift build --build-tests failed (see the compiler output above); fix the build, then rerun"
+# The build of the project's own code must be warning-free, so that a newcomer can tell noise
+# from trouble (a file compiled in an earlier build is not compiled, so not checked, again).
+if grep -v '/.build/' "$build_log" | grep -E '(^|: )warning: ' >&2; then
+    die "the build printed the warnings above; fix them (the build is kept warning-free), then rerun"
+fi
 
 note "running the tests (swift test${*:+ $*})"
 status=0

@@ -20,15 +20,6 @@ public struct WorkerProcess {
         self.environment = environment
     }
 
-    /// jemalloc to preload into DupWatch's own processes, as scripts/run.sh starts the worker:
-    /// `LD_PRELOAD` of Debian's libjemalloc2 (which redis-server depends on) when it is here.
-    public static var jemalloc: [String: String] {
-        let candidates = ["/usr/lib/x86_64-linux-gnu/libjemalloc.so.2", "/usr/lib/aarch64-linux-gnu/libjemalloc.so.2",
-                          "/usr/lib64/libjemalloc.so.2", "/usr/lib/libjemalloc.so.2"]
-        guard let path = candidates.first(where: FileManager.default.fileExists(atPath:)) else { return [:] }
-        return ["LD_PRELOAD": path]
-    }
-
     public func start() throws -> pid_t {
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }

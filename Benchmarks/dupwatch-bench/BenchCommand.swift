@@ -32,6 +32,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Worker command to drain with ({url} = the Redis URL). Default: the dupwatch next to this dupwatch-bench, worker --drain.")
     var worker: String?
     @Option(help: "Name of the worker in the report.") var label: String = "dupwatch"
+    @Option(help: "A shared library to LD_PRELOAD into dupwatch's processes (scripts/bench.sh passes jemalloc, as scripts/run.sh uses it).")
+    var preload: String?
     @Option(help: "Write an SVG of the latency distribution and the backlog over time.") var plot: String?
     @Flag(help: "Print one JSON object instead of the table.") var json = false
     @Flag(name: .customLong("floor"), help: """
@@ -65,9 +67,8 @@ struct BenchCommand: ParsableCommand {
             entries = Workload.generate(config)
         }
 
-        // DupWatch's own processes run on jemalloc, as scripts/run.sh starts them; a --worker
+        // DupWatch's own processes get the allocator scripts/run.sh gives the worker; a --worker
         // command runs as it is.
-        let ownEnvironment = WorkerProcess.jemalloc
         let drain = try DrainBenchmark(urlText: urlText, workerCommand: workerCommand,
                                        workerEnvironment: worker == nil ? ownEnvironment : [:])
         var results: [DrainBenchmark.Run] = []
@@ -172,6 +173,11 @@ struct BenchCommand: ParsableCommand {
         var median: LatencyBenchmark.Result
     }
 
+    /// The environment of the dupwatch processes the benchmark starts.
+    private var ownEnvironment: [String: String] {
+        preload.map { ["LD_PRELOAD": $0] } ?? [:]
+    }
+
     /// `worker`: the command run in the worker's place during the window.
     private func measureLatency(urlText: String, worker: [String]) throws -> LatencyBenchmark.Result {
         let redis = try RedisConnection(url: RedisURL(parsing: urlText), commandTimeoutMs: 60_000)
@@ -190,11 +196,11 @@ struct BenchCommand: ParsableCommand {
             entries.removeFirst(warm.count)
             try Workload.push(warm, keys: KeySchema(), to: redis)
             let drained = try WorkerProcess(arguments: Self.dupwatchWorker(url: urlText, drain: true),
-                                            environment: WorkerProcess.jemalloc).run()
+                                            environment: ownEnvironment).run()
             guard drained.status == 0 else { throw ValidationError("warming the store: the worker exited with status \(drained.status)") }
             try RedisInfo.waitForAOFRewrite(redis)
         }
-        let process = WorkerProcess(arguments: worker, environment: WorkerProcess.jemalloc)
+        let process = WorkerProcess(arguments: worker, environment: ownEnvironment)
         let pid = try process.start()
         defer {
             kill(pid, SIGTERM)
@@ -214,30 +220,10 @@ struct BenchCommand: ParsableCommand {
         func f(_ v: Double, _ digits: Int = 1) -> String { String(format: "%.\(digits)f", v) }
         let ms = { (us: UInt64) in f(Double(us) / 1000, 2) }
         if json {
-            var output = JSONReport(
-                worker: label, events: median.events, events_per_s_median: rounded(median.eventsPerSecond, 0),
-                events_per_s_runs: results.map { rounded($0.eventsPerSecond, 0) },
-                alerts: median.alerts, deadletters: median.deadLetters,
-                redis_us_per_event: rounded(median.redisMicrosPerEvent, 2),
-                worker_us_per_event: rounded(median.workerMicrosPerEvent, 2),
-                worker_peak_rss_mb: rounded(Double(median.workerMaxRSSBytes) / 1_048_576, 1),
-                aof_bytes_per_event: median.aofBytesPerEvent.map { rounded($0, 1) }, aof_rewrites: median.aofRewrites,
-                redis_memory_delta_per_customer: rounded(Double(median.memoryDeltaBytes) / Double(max(1, customers)), 1),
-                bytes_per_customer: bytesPerCustomer.map { rounded($0, 0) })
-            if let latency {
-                output.latency = .init(
-                    rate: latency.offeredRate, warm_events: latencyWarmEvents,
-                    sent_per_s: rounded(Double(latency.sent) / latency.seconds, 0), alerts: latency.measured,
-                    percentiles: .init(latency), max_backlog: latency.lag.map(\.1).max() ?? 0,
-                    slowest_alert_sent_s: rounded(latency.slowestSentAtSeconds, 3),
-                    slowest_alert_read_s: rounded(latency.slowestReadAtSeconds, 3),
-                    p99_ms_runs: latencyRuns.map { milliseconds($0.p99Micros) },
-                    alerts_over_100ms_runs: latencyRuns.map(\.alertsOver100ms))
-            }
-            output.floors = floors.map {
-                .init(relay: $0.relay.name, title: $0.relay.title, percentiles: .init($0.median),
-                      p99_ms_runs: $0.runs.map { milliseconds($0.p99Micros) })
-            }
+            let output = BenchReport(
+                label: label, results: results, median: median, customers: customers, bytesPerCustomer: bytesPerCustomer,
+                latency: latency, latencyRuns: latencyRuns, latencyWarmEvents: latencyWarmEvents,
+                floors: floors.map { (relay: $0.relay.name, title: $0.relay.title, runs: $0.runs, median: $0.median) })
             try? JSONOutput.print(output)
             return
         }
@@ -272,67 +258,4 @@ struct BenchCommand: ParsableCommand {
         print(table.rendered)
         print("bench events/s=\(f(median.eventsPerSecond, 0)) redis_us_per_event=\(f(median.redisMicrosPerEvent, 2)) p99_ms=\(latency.map { ms($0.p99Micros) } ?? "n/a") bytes_per_customer=\(bytesPerCustomer.map { f($0, 0) } ?? "n/a")")
     }
-
-    /// What `--json` prints; scripts/bench.sh reads it.
-    struct JSONReport: Encodable {
-        struct Percentiles: Encodable {
-            var p50_ms: Double
-            var p99_ms: Double
-            var p999_ms: Double
-            var max_ms: Double
-
-            init(_ result: LatencyBenchmark.Result) {
-                p50_ms = milliseconds(result.p50Micros)
-                p99_ms = milliseconds(result.p99Micros)
-                p999_ms = milliseconds(result.p999Micros)
-                max_ms = milliseconds(result.maxMicros)
-            }
-        }
-
-        struct Latency: Encodable {
-            var rate: Int
-            var warm_events: Int
-            var sent_per_s: Double
-            var alerts: Int
-            /// Of the run with the median p99.
-            var percentiles: Percentiles
-            var max_backlog: Int64
-            var slowest_alert_sent_s: Double
-            var slowest_alert_read_s: Double
-            var p99_ms_runs: [Double]
-            var alerts_over_100ms_runs: [Int]
-        }
-
-        struct Floor: Encodable {
-            var relay: String
-            var title: String
-            var percentiles: Percentiles
-            var p99_ms_runs: [Double]
-        }
-
-        var worker: String
-        var events: Int
-        var events_per_s_median: Double
-        var events_per_s_runs: [Double]
-        var alerts: Int64
-        var deadletters: Int64
-        var redis_us_per_event: Double
-        var worker_us_per_event: Double
-        var worker_peak_rss_mb: Double
-        var aof_bytes_per_event: Double?
-        var aof_rewrites: Int64
-        var redis_memory_delta_per_customer: Double
-        var bytes_per_customer: Double?
-        var latency: Latency?
-        var floors: [Floor] = []
-    }
-}
-
-private func rounded(_ value: Double, _ digits: Int) -> Double {
-    let scale = (0..<digits).reduce(1.0) { r, _ in r * 10 }
-    return (value * scale).rounded() / scale
-}
-
-private func milliseconds(_ micros: UInt64) -> Double {
-    rounded(Double(micros) / 1000, 2)
 }

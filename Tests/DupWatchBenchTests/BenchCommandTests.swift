@@ -60,4 +60,36 @@ struct BenchCommandTests {
             #expect(p50 > 0, "\(floor) matched no alert")
         }
     }
+
+    /// Found on PATH and run from another directory, `dupwatch-bench` still finds the
+    /// `dupwatch` built beside it (its default worker), not `<current directory>/dupwatch`.
+    @Test func runFromPathInAnotherDirectoryItFindsTheWorkerBesideIt() async throws {
+        let h = try Harness()
+        let buildDirectory = URL(fileURLWithPath: try ProductLocator.executable(named: "dupwatch-bench")).deletingLastPathComponent()
+        let elsewhere = FileManager.default.temporaryDirectory.appendingPathComponent("bench-cwd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: elsewhere) }
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["dupwatch-bench", "bench", "--redis-url", h.url, "--flush", "--events", "300", "--customers", "50",
+                             "--skus", "50", "--runs", "1", "--rate", "0", "--memory-customers", "0", "--json"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["PATH"] = buildDirectory.path + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
+        process.environment = environment
+        process.currentDirectoryURL = elsewhere
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "stderr: \(stderr)")
+        #expect(!stderr.contains("cannot start"), "\(stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any], "\(stdout)")
+        #expect(report["events"] as? Int == 300)
+        #expect(try h.lag(Streams.cart) == 0)
+    }
 }

@@ -319,6 +319,24 @@ struct CartRuleTests_R1 {
         #expect(h.apply(add("BREAD", 1, at: t0 + fourHours + 1)) == .applied([]))
     }
 
+    /// The newest order holding the SKU has no title, an older one has: the message names the
+    /// product, not the raw SKU (`dupwatch check` showed "1 × MILK-1L").
+    @Test func messagesNameTheProductByAnyTitleTheStateKnows() {
+        let state = CustomerState(recentOrders: [
+            StoredOrder(orderID: "O-1002", placedAt: t0 - day, status: .processing, lines: [OrderLine(sku: "MILK", quantity: 1)]),
+            StoredOrder(orderID: "O-1001", placedAt: t0 - 3 * day, status: .processing,
+                        lines: [OrderLine(sku: "MILK", quantity: 2, title: "Organic Milk 1L")]),
+        ])
+        var h = Harness(state: state)
+        let alerts = h.alerts(placed("O-1003", [("MILK", 1)], at: t0))
+        #expect(alerts.map(\.orderID) == ["O-1002"])
+        #expect(alerts.first?.title == "Organic Milk 1L")
+        #expect(alerts.first?.message.contains("1 × Organic Milk 1L") == true, "\(alerts)")
+        // With no title anywhere, the SKU is all there is.
+        var bare = Harness(state: CustomerState(recentOrders: [state.recentOrders[0]]))
+        #expect(bare.alerts(placed("O-1004", [("MILK", 1)], at: t0)).first?.message.contains("1 × MILK") == true)
+    }
+
     @Test func configurableCartGap() {
         let config = RuleConfig(cartGap: .milliseconds(10 * minute))
         var within = Harness(config: config, state: busyCustomer())

@@ -99,6 +99,45 @@ struct ReadCommandTests {
         #expect(try h.dbsize() == dbsizeBefore)
     }
 
+    /// The README's c42: O-1001 has MILK-1L with its title, the newer O-1002 without. The
+    /// message a customer reads names the product, not the raw SKU.
+    @Test func checkNamesTheProductByItsStoredTitleWhenTheMatchedLineHasNone() async throws {
+        let h = try Harness()
+        try h.order("O-1001", customer: "c42", items: itemsJSON([("MILK-1L", 2, "Organic Milk 1L"), ("BREAD", 1, "Bread")]),
+                    ts: "2026-11-20T19:00:00Z")
+        try h.order("O-1002", customer: "c42", items: itemsJSON([("MILK-1L", 1, nil)]), ts: "2026-11-23T09:00:00Z")
+        try await h.drain()
+        let table = try await h.cli(["check", "c42", "--items", #"[{"sku":"MILK-1L","qty":1}]"#]).stdout
+        #expect(table.contains("You already ordered 1 × Organic Milk 1L on 2026-11-23 (order O-1002, processing)."), "\(table)")
+        #expect(!table.contains("× MILK-1L"), "\(table)")
+    }
+
+    @Test func unknownLogLevelsAndMalformedDurationsAreUsageErrors() async throws {
+        let h = try Harness()
+        let level = try await h.runDupwatch(["worker", "--redis-url", h.url, "--log-level", "verbose", "--drain"])
+        #expect(level.status == 64 && !level.signaled, "\(level)")
+        #expect(level.stderr.contains("verbose") && level.stderr.contains("warning"), "\(level)")
+        let gap = try await h.runDupwatch(["worker", "--redis-url", h.url, "--cart-gap", "4 hours", "--drain"])
+        #expect(gap.status == 64 && gap.stderr.contains("--cart-gap"), "\(gap)")
+        #expect(try h.dbsize() == 0, "a rejected command line reached Redis")
+    }
+
+    /// jemalloc is an allocator chosen at run time (scripts/run.sh preloads it), never a
+    /// library the build must find.
+    @Test func theDupwatchExecutableDoesNotLinkJemalloc() throws {
+        let executable = try ProductLocator.executable(named: "dupwatch")
+        let ldd = Process()
+        ldd.executableURL = URL(fileURLWithPath: "/usr/bin/ldd")
+        ldd.arguments = [executable]
+        let pipe = Pipe()
+        ldd.standardOutput = pipe
+        try ldd.run()
+        let libraries = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        ldd.waitUntilExit()
+        #expect(libraries.contains("libhiredis"), "\(libraries)")
+        #expect(!libraries.contains("jemalloc"), "\(libraries)")
+    }
+
     @Test func checkRejectsItemsThatAreNotOrderLines() async throws {
         let h = try Harness()
         let result = try await h.runDupwatch(["check", "C1", "--items", "MILK", "--redis-url", h.url])

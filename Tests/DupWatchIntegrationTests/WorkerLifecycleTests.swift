@@ -134,7 +134,7 @@ struct WorkerLifecycleTests {
         try h.xadd(Streams.cart, ["type": "add", "customer_id": "C1", "sku": "MILK", "ts": "2026-11-20T10:00:00Z"])
         let hostname = ProcessInfo.processInfo.hostName
         let holder = "\(hostname)-999999"
-        try h.redis.command("SET", "dupwatch:lease:dupwatch", holder, "PX", "6000")
+        try h.redis.command("SET", "dupwatch:lease:dupwatch", holder, "PX", "60000")
         let worker = try h.start(["worker", "--redis-url", h.url])
         defer { worker.signal(SIGKILL) }
         let waited = try await worker.waitForStderr(timeout: 10) { $0.contains("standby") }
@@ -144,6 +144,7 @@ struct WorkerLifecycleTests {
                 "the lease was taken while its holder's TTL ran: \(worker.stderrSoFar)")
         #expect(try h.lag(Streams.cart) != 0, "entries were committed by a worker without the lease")
         // Once the lease lapses, it takes over and catches up.
+        try h.redis.command("PEXPIRE", "dupwatch:lease:dupwatch", "1")
         let took = try await worker.waitForStderr(timeout: 10) { $0.contains("owns the streams") }
         #expect(took, "no takeover after the lease lapsed: \(worker.stderrSoFar)")
         #expect(try await h.eventually(timeout: 10) { try h.lag(Streams.cart) == 0 })
