@@ -17,13 +17,16 @@ while [ $# -gt 0 ]; do
   esac
 done
 scripts/install-deps.sh
-swift build -c release >&2
-BIN=.build/release/dupwatch
+swift build -c release --product dupwatch >&2
+swift build -c release --product dupwatch-bench >&2
+BIN=.build/release/dupwatch-bench
+PRELOAD=()
+if library="$(jemalloc_library)"; then PRELOAD=(--preload "$library"); fi
 start_throwaway_redis --maxmemory 16gb
 summary=()
 for n in $SIZES; do
   customers=$(( n / PER_CUSTOMER ))
-  json=$("$BIN" bench --redis-url "$THROWAWAY_URL" --flush --events "$n" --customers "$customers" --runs 1 --rate 0 \
+  json=$("$BIN" bench "${PRELOAD[@]}" --redis-url "$THROWAWAY_URL" --flush --events "$n" --customers "$customers" --runs 1 --rate 0 \
     --memory-customers 0 --json)
   line=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print("events=%d customers=%s events/s=%d redis_us_per_event=%.2f worker_us_per_event=%.2f worker_rss_mb=%.1f alerts=%d" % (d["events"], sys.argv[2], d["events_per_s_median"], d["redis_us_per_event"], d["worker_us_per_event"], d["worker_peak_rss_mb"], d["alerts"]))' "$json" "$customers")
   echo "$line"

@@ -101,7 +101,7 @@ public struct BatchPlanner: Sendable {
         var progress: [(last: EntryID, count: Int)?] = Array(repeating: nil, count: EventSource.allCases.count)
         // By index, and reading only the fields needed: copying an item (or its delivered
         // entry) retains every array in it, objects the reader thread allocated, so each
-        // retain is a cache miss on this thread (about a tenth of planning in perf).
+        // retain is a cache miss on this thread.
         for index in batch.items.indices {
             let source = batch.items[index].delivered.source
             let id = batch.items[index].delivered.id

@@ -1,3 +1,4 @@
+import DupWatchCore
 import Foundation
 import Logging
 import RedisClient
@@ -34,7 +35,7 @@ struct HealthLog {
             logger.info("connected to \(url)")
         case .down:
             let elapsed = downSince.map { $0.duration(to: .now) } ?? .zero
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed.inSeconds
             logger.notice("redis is back at \(url) after \(failedAttempts) failed attempts (\(String(format: "%.1f", seconds)) s); resuming from the committed position")
         }
         state = .up

@@ -10,9 +10,9 @@ import RedisClient
 /// With a backlog (the last read returned a full COUNT) the reader keeps up to `depth` batches
 /// queued. Caught up, it keeps one blocking read outstanding whenever nothing is queued, so
 /// that entries arriving while the worker commits are already read and validated when it asks
-/// (`next` merges whatever piled up): waiting for the worker to ask first put an XREAD round
-/// trip and two thread wake-ups on every alert's path (p50 1.31 -> 1.08 ms, p99 3.58 -> 2.88 ms
-/// at 20,000 events/s, medians of 7 interleaved runs). Each `restart` starts a new generation:
+/// (`next` merges whatever piled up): waiting for the worker to ask first would put an XREAD
+/// round trip and two thread wake-ups on every alert's path (docs/PERFORMANCE.md has the
+/// latency it saves). Each `restart` starts a new generation:
 /// what the reader produced for an older one is discarded.
 final class Prefetcher: @unchecked Sendable {
     struct Batch {
@@ -79,7 +79,7 @@ final class Prefetcher: @unchecked Sendable {
 
     /// Hands a processed batch back so that the reader thread frees it: its entries were
     /// allocated there, and glibc frees memory of another thread's arena under that arena's
-    /// lock, which cost the worker thread about a tenth of its time.
+    /// lock, contended by the reader that allocates from it.
     func recycle(_ batch: consuming ParsedBatch) {
         condition.lock()
         done.append(batch)

@@ -394,6 +394,6 @@ struct LeaseLost: Error {}
 extension Timer {
     fileprivate func recordInterval(since start: ContinuousClock.Instant) {
         let elapsed = start.duration(to: .now)
-        recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        recordNanoseconds(elapsed.inNanoseconds)
     }
 }

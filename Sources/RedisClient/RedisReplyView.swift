@@ -42,8 +42,8 @@ public struct RedisReplyView {
     /// an odd last element is left out.
     public var pairs: Pairs { Pairs(reply: self) }
 
-    /// A concrete sequence, not a lazy map: the map's closure context was two heap
-    /// allocations per hash read, thousands per batch.
+    /// A concrete sequence, not a lazy map: the map's closure context costs heap allocations
+    /// per hash read, and a batch reads thousands.
     public struct Pairs: Sequence, IteratorProtocol {
         let reply: RedisReplyView
         var index = 0
