@@ -13,9 +13,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 note "building the package and its tests (swift build --build-tests)"
 build_log="$(mktemp)"
 trap 'rm -f "$build_log"' EXIT
-swift build --build-tests 2>&1 | tee "$build_log"
-((PIPESTATUS[0] == 0)) ||
+# With pipefail (set above), the pipeline fails when the build does.
+if ! swift build --build-tests 2>&1 | tee "$build_log"; then
     die "swift build --build-tests failed (see the compiler output above); fix the build, then rerun"
+fi
 # The build of the project's own code must be warning-free, so that a newcomer can tell noise
 # from trouble (a file compiled in an earlier build is not compiled, so not checked, again).
 if grep -v '/.build/' "$build_log" | grep -E '(^|: )warning: ' >&2; then
