@@ -2,23 +2,40 @@ public import DupWatchCore
 
 /// Builds every Redis key name DupWatch uses. Nothing else in the code spells a key.
 ///
-/// All keys of one customer carry the hash tag `{customer_id}` (customer ids cannot contain
-/// braces), so a customer's keys share one Redis Cluster slot and one MULTI can touch them all.
+/// Without a partition (a deployment of one partition): today's names. All keys of one
+/// customer carry the hash tag `{customer_id}` (customer ids cannot contain braces).
+///
+/// With a partition tag `T` (`Partitioning.keys(of:)`): every key of the partition carries
+/// `{T}`, streams and coordination keys included, so the partition's keys share one Redis
+/// Cluster slot and one MULTI can touch them all: `stream:cart:events:{T}`, `cart:{T}:{C}`,
+/// `order:{T}:{C}:O`, `dupwatch:lease:{T}:<group>`. The customer id stays in braces after the
+/// tag so that ids and order ids containing `:` cannot collide.
 public struct KeySchema: Sendable, Equatable {
     /// Prepended to every key; empty in production, unique per test or benchmark run if wanted.
     public var prefix: String
+    /// The partition's hash tag; nil for a single partition.
+    public var partitionTag: String?
 
-    public init(prefix: String = "") {
+    public init(prefix: String = "", partitionTag: String? = nil) {
         self.prefix = prefix
+        self.partitionTag = partitionTag
+    }
+
+    /// `:{T}` after a stream or coordination name of a partition; empty without one.
+    private var streamSuffix: String { partitionTag.map { ":{\($0)}" } ?? "" }
+
+    /// The customer part of a per-customer key: `{C}`, or `{T}:{C}` in a partition.
+    private func customerPart(_ customer: String) -> String {
+        partitionTag.map { "{\($0)}:{\(customer)}" } ?? "{\(customer)}"
     }
 
     // MARK: Streams
 
-    public var cartStream: String { prefix + "stream:cart:events" }
-    public var orderPlacedStream: String { prefix + "stream:order:placed" }
-    public var orderStatusStream: String { prefix + "stream:order:status" }
-    public var alertStream: String { prefix + "stream:alerts:duplicate" }
-    public var deadLetterStream: String { prefix + "stream:deadletter" }
+    public var cartStream: String { prefix + "stream:cart:events" + streamSuffix }
+    public var orderPlacedStream: String { prefix + "stream:order:placed" + streamSuffix }
+    public var orderStatusStream: String { prefix + "stream:order:status" + streamSuffix }
+    public var alertStream: String { prefix + "stream:alerts:duplicate" + streamSuffix }
+    public var deadLetterStream: String { prefix + "stream:deadletter" + streamSuffix }
 
     public func stream(for source: EventSource) -> String {
         switch source {
@@ -35,25 +52,25 @@ public struct KeySchema: Sendable, Equatable {
         EventSource.allCases.first { stream(for: $0) == name }
     }
 
-    // MARK: Per customer (hash tag {C})
+    // MARK: Per customer
 
     /// Hash: `_p` = last cart event time (ms); one field per SKU = `qty|added_at_ms|title`.
-    public func cart(_ customer: String) -> String { "\(prefix)cart:{\(customer)}" }
+    public func cart(_ customer: String) -> String { "\(prefix)cart:\(customerPart(customer))" }
     /// List: the last N order ids, newest first (LPUSH + LTRIM).
-    public func recentOrders(_ customer: String) -> String { "\(prefix)orders:{\(customer)}" }
+    public func recentOrders(_ customer: String) -> String { "\(prefix)orders:\(customerPart(customer))" }
     /// Hash: one stored order (see `StoredOrderFormat`).
-    public func order(_ customer: String, _ orderID: String) -> String { "\(prefix)order:{\(customer)}:\(orderID)" }
+    public func order(_ customer: String, _ orderID: String) -> String { "\(prefix)order:\(customerPart(customer)):\(orderID)" }
     /// Sorted set: every stored order id of the customer, scored by order time (full history index).
-    public func history(_ customer: String) -> String { "\(prefix)history:{\(customer)}" }
+    public func history(_ customer: String) -> String { "\(prefix)history:\(customerPart(customer))" }
     /// Hash: producer `event_id` -> event time (ms) of cart events that took effect.
-    public func eventIDs(_ customer: String) -> String { "\(prefix)events:{\(customer)}" }
+    public func eventIDs(_ customer: String) -> String { "\(prefix)events:\(customerPart(customer))" }
 
     // MARK: Worker coordination
 
     /// String: the consumer that owns the input streams for `group` (one active worker per group).
-    public func lease(group: String) -> String { "\(prefix)dupwatch:lease:\(group)" }
+    public func lease(group: String) -> String { "\(prefix)dupwatch:lease\(streamSuffix):\(group)" }
 
     /// Integer: how many times workers of `group` started work at the group's committed position
     /// without committing a batch since (a crash-looping entry shows here; see Worker+Resume).
-    public func resumeAttempts(group: String) -> String { "\(prefix)dupwatch:attempts:\(group)" }
+    public func resumeAttempts(group: String) -> String { "\(prefix)dupwatch:attempts\(streamSuffix):\(group)" }
 }
