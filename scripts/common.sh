@@ -96,3 +96,46 @@ jemalloc_library() {
     done
     return 1
 }
+
+random_password() {
+    if command -v openssl >/dev/null 2>&1; then
+        openssl rand -hex 16
+    else
+        od -An -tx1 -N16 /dev/urandom | tr -d ' \n'
+    fi
+}
+
+sha256() {
+    if command -v sha256sum >/dev/null 2>&1; then
+        printf '%s' "$1" | sha256sum | cut -d' ' -f1
+    else
+        printf '%s' "$1" | openssl dgst -sha256 -r | cut -d' ' -f1
+    fi
+}
+
+# Sets DUPWATCH_WORKER_PASSWORD, DUPWATCH_PRODUCER_PASSWORD and DUPWATCH_ADMIN_PASSWORD to new
+# random passwords.
+generate_passwords() {
+    DUPWATCH_WORKER_PASSWORD="$(random_password)"
+    DUPWATCH_PRODUCER_PASSWORD="$(random_password)"
+    DUPWATCH_ADMIN_PASSWORD="$(random_password)"
+    [[ ${#DUPWATCH_ADMIN_PASSWORD} -ge 32 ]] || die "could not generate a random password (need openssl or /dev/urandom)"
+}
+
+# Writes the ACL file DEST from users.acl.template with the current passwords' SHA-256: no
+# comments (Redis allows none), hashes only, mode 600.
+write_acl_file() {
+    local dest="$1" tmp
+    [[ -r "$ROOT/users.acl.template" ]] || die "users.acl.template is missing from $ROOT; restore it (git checkout users.acl.template)"
+    tmp="$(mktemp "$(dirname "$dest")/.users.acl.XXXXXX")"
+    grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$ROOT/users.acl.template" |
+        sed -e "s/@DUPWATCH_PASSWORD_SHA256@/$(sha256 "$DUPWATCH_WORKER_PASSWORD")/" \
+            -e "s/@PRODUCER_PASSWORD_SHA256@/$(sha256 "$DUPWATCH_PRODUCER_PASSWORD")/" \
+            -e "s/@ADMIN_PASSWORD_SHA256@/$(sha256 "$DUPWATCH_ADMIN_PASSWORD")/" >"$tmp"
+    if grep -q '@[A-Z_]*@' "$tmp"; then
+        rm -f "$tmp"
+        die "users.acl.template has a placeholder this script does not know: $(grep -o '@[A-Z_]*@' "$ROOT/users.acl.template" | sort -u | tr '\n' ' ')"
+    fi
+    chmod 600 "$tmp"
+    mv -f "$tmp" "$dest"
+}
