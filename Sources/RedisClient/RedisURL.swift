@@ -207,3 +207,38 @@ public struct RedisURLError: Error, Sendable, CustomStringConvertible {
         "invalid Redis URL '\(input)': \(problem); expected \(RedisURL.expectedForm)"
     }
 }
+
+extension RedisURL {
+    /// `--redis-url` with several nodes: URLs separated by commas. A later entry may be a bare
+    /// `host:port`, which takes the first URL's user and password (a cluster's nodes share
+    /// their ACL users): `redis://u:p@127.0.0.1:7000,127.0.0.1:7001`.
+    public static func list(parsing text: String) throws -> [RedisURL] {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: " ") }
+        guard let first = parts.first, !first.isEmpty else {
+            throw RedisURLError(input: "", problem: "no URL given; expected \(expectedForm)[,host:port...]")
+        }
+        let head = try RedisURL(parsing: first)
+        var urls = [head]
+        for part in parts.dropFirst() {
+            if part.hasPrefix("redis://") || part.hasPrefix("rediss://") || part.contains("://") {
+                urls.append(try RedisURL(parsing: part))
+                continue
+            }
+            var url = try RedisURL(parsing: "redis://" + part)
+            url.username = head.username
+            url.password = head.password
+            url.database = head.database
+            urls.append(url)
+        }
+        return urls
+    }
+}
+
+private extension StringProtocol {
+    func trimmingCharacters(in character: Character) -> String {
+        var text = Substring(self)
+        while text.first == character { text = text.dropFirst() }
+        while text.last == character { text = text.dropLast() }
+        return String(text)
+    }
+}
