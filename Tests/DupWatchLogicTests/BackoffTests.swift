@@ -1,16 +1,16 @@
 import Testing
 import DupWatchWorker
 
-/// SplitMix64 (Steele, Lea and Flood): deterministic, well-spread values for seeded tests.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
+/// The jitter's whole range, deterministically: 0, the largest value and 15 evenly spaced values
+/// between, over and over.
+private struct Sweep: RandomNumberGenerator {
+    private var index = 0
+
+    init(start: Int = 0) { index = start }
+
     mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        defer { index = (index + 1) % 17 }
+        return index == 16 ? .max : UInt64.max / 16 * UInt64(index)
     }
 }
 
@@ -29,7 +29,7 @@ struct BackoffTests {
     }
 
     @Test func eachDelayIsBetweenHalfAndAllOfItsCeiling() {
-        var generator = SplitMix64(seed: 42)
+        var generator = Sweep()
         for _ in 0..<200 {
             var backoff = Backoff(baseMs: 100, capMs: 5_000)
             for attempt in 0..<12 {
@@ -43,7 +43,7 @@ struct BackoffTests {
     @Test func delaysGrowAttemptOverAttemptUntilTheCap() {
         // The lowest possible delay of attempt k+1 is the highest possible of attempt k, so the
         // delays never shrink on the way up, whatever the jitter.
-        var generator = SplitMix64(seed: 7)
+        var generator = Sweep(start: 7)
         for _ in 0..<200 {
             var backoff = Backoff(baseMs: 100, capMs: 100 << 6)
             var previous = 0
@@ -58,7 +58,7 @@ struct BackoffTests {
     @Test func neverExceedsTheCapEvenAfterManyAttempts() {
         for cap in [1, 30, 999, 1_000, 30_000] {
             var backoff = Backoff(baseMs: 100, capMs: cap)
-            var generator = SplitMix64(seed: UInt64(cap))
+            var generator = Sweep(start: cap % 17)
             var highest = Highest()
             for k in 0..<200 {
                 let delay = k.isMultiple(of: 2) ? backoff.nextDelayMs(using: &generator) : backoff.nextDelayMs(using: &highest)
