@@ -115,7 +115,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DupWatchCoreTests",
-            dependencies: ["DupWatchCore"],
+            dependencies: ["DupWatchCore", "TestSupport"],
             swiftSettings: strictness
         ),
         .testTarget(
@@ -125,7 +125,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DupWatchLogicTests",
-            dependencies: ["DupWatchCore", "DupWatchStore", "DupWatchWorker", "RedisClient", "DupWatchCLI"],
+            dependencies: ["DupWatchCore", "DupWatchStore", "DupWatchWorker", "RedisClient", "DupWatchCLI", "TestSupport"],
             swiftSettings: strictness
         ),
         .testTarget(

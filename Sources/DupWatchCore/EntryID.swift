@@ -77,6 +77,12 @@ public struct ProcessingKey: Sendable, Hashable, Comparable {
         sequence = id.sequence
     }
 
+    public init(milliseconds: UInt64, rank: Int, sequence: UInt64) {
+        self.milliseconds = milliseconds
+        self.rank = rank
+        self.sequence = sequence
+    }
+
     public static func < (a: ProcessingKey, b: ProcessingKey) -> Bool {
         (a.milliseconds, a.rank, a.sequence) < (b.milliseconds, b.rank, b.sequence)
     }

@@ -1,33 +1,11 @@
 import Testing
+import TestSupport
 @testable import DupWatchCore
-
-/// A small deterministic generator (FuzzRNG), so every failure reproduces from its seed.
-struct FuzzRNG {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func int(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-    mutating func chance(_ percent: Int) -> Bool { int(100) < percent }
-    mutating func pick<T>(_ items: [T]) -> T { items[int(items.count)] }
-
-    /// Up to `max` completely random bytes (mostly invalid UTF-8).
-    mutating func bytes(max: Int) -> [UInt8] {
-        (0..<int(max + 1)).map { _ in UInt8(truncatingIfNeeded: next()) }
-    }
-}
 
 /// Builds random field maps biased towards the contract so that both the success and the
 /// failure paths are exercised.
 struct EntryFuzzer {
-    var rng: FuzzRNG
+    var rng: SeededRandom
 
     static let names = ["type", "customer_id", "sku", "qty", "ts", "title", "event_id", "order_id", "items", "status"]
     static let junkNames = ["", "Type", "QTY", "sku ", "customer-id", "id", "price", "\u{00}", "tsx", "items2"]
@@ -271,7 +249,7 @@ struct ParserFuzzTests {
           arguments: [(EventSource.cart, UInt64(1)), (.orderPlaced, 2), (.orderStatus, 3)])
     func fuzz(source: EventSource, seed: UInt64) throws {
         let codePattern = #/^(missing|bad)_[a-z_]+$|^empty_entry$/#
-        var fuzzer = EntryFuzzer(rng: FuzzRNG(seed: 0xD0_0D_FE_ED &+ seed))
+        var fuzzer = EntryFuzzer(rng: SeededRandom(seed: 0xD0_0D_FE_ED &+ seed))
         var successes = 0
         var codes: [String: Int] = [:]
         let rounds = 6_000
@@ -306,7 +284,7 @@ struct ParserFuzzTests {
 
     @Test("random bytes and mutated documents never crash the JSON reader")
     func jsonFuzz() {
-        var fuzzer = EntryFuzzer(rng: FuzzRNG(seed: 99))
+        var fuzzer = EntryFuzzer(rng: SeededRandom(seed: 99))
         var parsedCount = 0
         for round in 0..<5_000 {
             let bytes = round % 2 == 0 ? fuzzer.itemsBytes() : fuzzer.rng.bytes(max: 64)
