@@ -1,7 +1,7 @@
 /// A stream entry exactly as Redis delivered it: field names and values are raw bytes,
 /// because validating UTF-8 is part of the contract and must not be done by a lossy decoder.
 public struct RawEntry: Sendable, Equatable {
-    public struct Field: Sendable, Equatable {
+    public struct Field: Sendable, Hashable {
         public var name: [UInt8]
         public var value: [UInt8]
         public init(name: [UInt8], value: [UInt8]) {

@@ -1,4 +1,4 @@
-import DupWatchCore
+public import DupWatchCore
 public import RedisClient
 
 /// One write of a batch's commit, as a value: what the planner decides and what tests compare.
@@ -13,6 +13,9 @@ public enum CommitCommand: Sendable, Hashable {
     case pexpire(key: String, after: Duration)
     /// `XADD stream [MAXLEN ~ n] * field value ...`; no cap when `maxLength` is nil.
     case xadd(stream: String, maxLength: Int?, fields: [Field])
+    /// `XADD stream id field value ...` with a given id and the fields' bytes as they are: the
+    /// router re-adds an input entry under its own id, so that adding it twice is refused.
+    case xaddEntry(stream: String, id: EntryID, fields: [RawEntry.Field])
     /// Moves a consumer group's last-delivered-id: the committed read position.
     case xgroupSetID(stream: String, group: String, id: String, entriesRead: Int64?)
 
@@ -41,7 +44,7 @@ public enum CommitCommand: Sendable, Hashable {
         case .hset(let key, _), .hdel(let key, _), .del(let key), .rpush(let key, _), .zadd(let key, _),
              .pexpire(let key, _):
             [key]
-        case .xadd(let stream, _, _), .xgroupSetID(let stream, _, _, _):
+        case .xadd(let stream, _, _), .xaddEntry(let stream, _, _), .xgroupSetID(let stream, _, _, _):
             [stream]
         }
     }
@@ -89,6 +92,16 @@ public enum CommitCommand: Sendable, Hashable {
             for field in fields {
                 command.append(field.name)
                 command.append(field.value)
+            }
+            return command
+        case .xaddEntry(let stream, let id, let fields):
+            var command = RedisCommand("XADD")
+            command.reserveCapacity(stream.utf8.count + fields.reduce(0) { $0 + $1.name.count + $1.value.count + 16 })
+            command.append(stream)
+            command.append(id.description)
+            for field in fields {
+                command.append(bytes: field.name)
+                command.append(bytes: field.value)
             }
             return command
         case .xgroupSetID(let stream, let group, let id, let entriesRead):

@@ -70,6 +70,16 @@ public struct KeySchema: Sendable, Equatable {
     /// String: the consumer that owns the input streams for `group` (one active worker per group).
     public func lease(group: String) -> String { "\(prefix)dupwatch:lease\(streamSuffix):\(group)" }
 
+    /// Hash: how far the router has moved the unpartitioned input streams into this partition
+    /// (or, without a partition, into the router's dead-letter stream): one field per input
+    /// stream, the last entry id routed. Written with what it describes, in the same slot.
+    public var routerPosition: String {
+        partitionTag.map { "\(prefix)dupwatch:routed:{\($0)}" } ?? "\(prefix)dupwatch:routed:{\(deadLetterStream)}"
+    }
+
+    /// String: the deployment's partition count, fixed when it is created.
+    public var partitionCount: String { "\(prefix)dupwatch:partitions" }
+
     /// Integer: how many times workers of `group` started work at the group's committed position
     /// without committing a batch since (a crash-looping entry shows here; see Worker+Resume).
     public func resumeAttempts(group: String) -> String { "\(prefix)dupwatch:attempts\(streamSuffix):\(group)" }

@@ -82,7 +82,7 @@ struct WorkerCommand: AsyncParsableCommand {
             leaseTTL: leaseTTL,
             cacheCapacity: cacheCustomers)
         logger.info("dupwatch worker \(config.consumer) starting: group \(config.group), redis \(config.redisURL)\(drain ? ", drain mode" : "")")
-        let service = WorkerService(config: config, logger: logger)
+        let service = BlockingService.worker(config: config, logger: logger)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint],

@@ -195,7 +195,13 @@ struct WorkerLifecycleTests {
     /// pid, so a new consumer name) drains the rest. Both must end with the same alerts and state.
     static func interruptedRunMatchesCleanRun(signal: Int32, batch: Int,
                                               interruptWhen: (Harness, DupwatchProcess) async throws -> Void) async throws {
-        let input = Self.crashInput()
+        // A tail of unrelated cart events keeps the worker busy past the interruption even on a
+        // loaded host; it raises no alert.
+        let tail = (0..<8_000).map { i in
+            (stream: Streams.cart, id: "\(2_000_000 + i)-0",
+             fields: [("type", "add"), ("customer_id", "TAIL\(i % 100)"), ("sku", "S\(i)"), ("ts", "2026-12-01T10:00:00Z")])
+        }
+        let input = Self.crashInput() + tail
 
         // Reference: an uninterrupted run.
         let clean = try Harness()

@@ -37,7 +37,7 @@ struct AccessListTests {
         while index < words.count {
             let word = words[index]
             if word.count > 1, word == word.uppercased() {
-                if ["XGROUP", "XINFO"].contains(word), index + 1 < words.count {
+                if ["XGROUP", "XINFO", "CLUSTER"].contains(word), index + 1 < words.count {
                     commands.insert(word + " " + words[index + 1])
                     index += 2
                     continue

@@ -34,6 +34,12 @@ public struct ClusterTopology: Sendable, Equatable {
         replicas = [:]
     }
 
+    /// A Redis without cluster mode: one node serves every slot.
+    public init(singleNode node: ClusterNode) {
+        owners = Array(repeating: node, count: HashSlot.count)
+        replicas = [node: []]
+    }
+
     /// From a `CLUSTER SLOTS` reply: `[[start, end, [host, port, id, ...], [replica...]...], ...]`.
     /// A master announced with an empty host (`""`, Redis's "the address you reached me at")
     /// takes the host of `reachedAt`.

@@ -8,6 +8,9 @@ internal import Darwin
 /// the hash slot of their keys, `MOVED`, `ASK`, `TRYAGAIN` and `CLUSTERDOWN` handled, the slot
 /// map read again after a redirect to an unknown node, a lost connection or a failover.
 ///
+/// A single Redis without cluster mode is served as a cluster of one node that holds every
+/// slot, so the same code runs on one Redis and on a cluster.
+///
 /// Like `RedisConnection`, it is used from one thread at a time; give each thread its own.
 public final class RedisCluster {
     /// The seeds' credentials are used for every node (a cluster's nodes share their ACL users).
@@ -40,7 +43,12 @@ public final class RedisCluster {
         var failures: [String] = []
         for node in candidates {
             do {
-                let reply = try connection(to: node).command("CLUSTER", "SLOTS")
+                let reply = try connection(to: node).send(RedisCommand("CLUSTER", "SLOTS"))
+                if case .error(let message) = reply {
+                    guard message.contains("cluster support disabled") else { throw RedisError.server(message, context: "CLUSTER SLOTS") }
+                    topology = ClusterTopology(singleNode: node)
+                    return
+                }
                 let map = try ClusterTopology(clusterSlots: reply, reachedAt: node)
                 guard !map.masters.isEmpty else {
                     failures.append("\(node): serves no slots (is the cluster created?)")
