@@ -130,7 +130,9 @@ public final class Router {
         var stale: Set<Destination> = []
         while !stop.isStopped {
             var readAny = false
-            for source in EventSource.allCases {
+            // A stream that is ahead of the others waits: what it read is carried until the
+            // others catch up, and carrying more would only cost memory.
+            for source in EventSource.allCases where marks.carriedCount(source) < config.batchSize {
                 let (entries, full, time) = try read(source, after: positions[source]!, on: redis)
                 if let last = entries.last { positions[source] = last.id }
                 marks.add(source, entries: entries, full: full, nodeTimeMs: time)
