@@ -44,10 +44,6 @@ public struct RouterStats: Sendable {
     public var batches = 0
 }
 
-public struct RouterError: Error, CustomStringConvertible {
-    public var description: String
-}
-
 /// Moves entries from the three unpartitioned input streams into the partitions' streams, in
 /// entry-id order across the three, each under its own entry id: a partition's worker sees its
 /// customers' events in the very order a single worker would apply them.
@@ -95,11 +91,11 @@ public final class Router {
                 try checkPartitionCount(redis)
                 try route(on: redis, backoff: &backoff)
                 return stats
-            } catch let error as RouterError {
+            } catch let error as UnrecoverableError {
                 throw error
             } catch let error as RedisError {
                 if case .server(let code) = error.kind, ["NOAUTH", "WRONGPASS", "NOPERM"].contains(code) {
-                    throw RouterError(description: "\(error)")
+                    throw UnrecoverableError(description: "\(error)")
                 }
                 let delay = backoff.nextDelayMs()
                 logger.warning("router: \(error); resuming from the partitions' positions in \(delay) ms")
@@ -118,7 +114,7 @@ public final class Router {
         _ = try redis.send(RedisCommand("SET", key, wanted, "NX"), slot: HashSlot(key: key)).throwIfError()
         let stored = try redis.send(RedisCommand("GET", key), slot: HashSlot(key: key)).throwIfError().optionalString
         guard stored == wanted else {
-            throw RouterError(description: "this deployment has \(stored ?? "?") partitions (\(key)), not \(wanted): start the router and the workers with --partitions \(stored ?? "?"); the count is fixed when a deployment is created")
+            throw UnrecoverableError(description: "this deployment has \(stored ?? "?") partitions (\(key)), not \(wanted): start the router and the workers with --partitions \(stored ?? "?"); the count is fixed when a deployment is created")
         }
     }
 
@@ -349,7 +345,7 @@ public final class Router {
         }
         for (entry, existing) in zip(entries, found)
         where existing.first?.fields?.map({ RawEntry.Field(name: $0.name, value: $0.value) }) != entry.fields {
-            throw RouterError(description: "\(entry.stream) has entries after \(entry.id) that the router did not write: partition streams take one ingress, direct XADD or dupwatch route, never both (the router re-adds entries under their own ids, so it cannot add an entry older than one written directly)")
+            throw UnrecoverableError(description: "\(entry.stream) has entries after \(entry.id) that the router did not write: partition streams take one ingress, direct XADD or dupwatch route, never both (the router re-adds entries under their own ids, so it cannot add an entry older than one written directly)")
         }
     }
 

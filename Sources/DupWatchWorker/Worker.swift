@@ -5,7 +5,9 @@ import DupWatchCore
 import DupWatchStore
 import RedisClient
 
-public struct WorkerError: Error, CustomStringConvertible {
+/// What retrying cannot fix (a wrong password, a missing permission, a deployment set up
+/// otherwise): the worker or the router stops and says this.
+public struct UnrecoverableError: Error, CustomStringConvertible {
     public var description: String
 }
 
@@ -109,7 +111,7 @@ public final class Worker {
                     reset()
                 }
                 if case .server(let code) = error.kind, ["NOAUTH", "WRONGPASS", "NOPERM"].contains(code) {
-                    throw WorkerError(description: "\(error)")
+                    throw UnrecoverableError(description: "\(error)")
                 }
                 let delay = backoff.nextDelayMs()
                 health.down(error, retryInMs: delay)

@@ -3,7 +3,6 @@ import DupWatchCLI
 import DupWatchStore
 import DupWatchWorker
 import Logging
-import ServiceLifecycle
 import RedisClient
 
 struct RouteCommand: AsyncParsableCommand {
@@ -51,15 +50,6 @@ struct RouteCommand: AsyncParsableCommand {
         }
         let service = BlockingService.router(
             config: RouterConfig(seeds: seeds, partitioning: partitioning, batchSize: batch, drain: drain), logger: logger)
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
-        do {
-            try await group.run()
-        } catch {
-            logger.error("router failed: \(error)")
-            throw ExitCode(1)
-        }
+        try await runUntilStopped(service, what: "router", logger: logger)
     }
 }

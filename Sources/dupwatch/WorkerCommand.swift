@@ -5,7 +5,6 @@ import DupWatchStore
 import DupWatchWorker
 import Foundation
 import Logging
-import ServiceLifecycle
 
 struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -83,15 +82,6 @@ struct WorkerCommand: AsyncParsableCommand {
             cacheCapacity: cacheCustomers)
         logger.info("dupwatch worker \(config.consumer) starting: group \(config.group), redis \(config.redisURL)\(drain ? ", drain mode" : "")")
         let service = BlockingService.worker(config: config, logger: logger)
-        let group = ServiceGroup(configuration: .init(
-            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
-        do {
-            try await group.run()
-        } catch {
-            logger.error("worker failed: \(error)")
-            throw ExitCode(1)
-        }
+        try await runUntilStopped(service, what: "worker", logger: logger)
     }
 }
