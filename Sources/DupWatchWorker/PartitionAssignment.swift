@@ -1,0 +1,42 @@
+/// Which worker runs which partition: every live worker computes the same answer from the same
+/// facts (the live members and the current lease holders), like Kafka's sticky assignor.
+///
+/// - Even: each member gets `N / M` partitions, the first `N mod M` members (in name order)
+///   one more.
+/// - Sticky: a partition stays with its current holder while that holder is live and within
+///   its share, so a member joining or leaving moves only the partitions that must move.
+/// - Deterministic: partitions that move go, lowest first, to the members furthest below their
+///   share, ties by name.
+///
+/// The assignment only says where partitions should be; the lease of each partition still
+/// decides who may commit for it, so two workers that briefly disagree never both commit.
+public enum PartitionAssignment {
+    /// - Parameters:
+    ///   - count: the number of partitions.
+    ///   - members: the live workers' consumer names.
+    ///   - holders: the current holder of each partition that has one.
+    public static func assign(count: Int, members: Set<String>, holders: [Int: String]) -> [Int: String] {
+        let sorted = members.sorted()
+        guard !sorted.isEmpty else { return [:] }
+        var quota: [String: Int] = [:]
+        for (index, member) in sorted.enumerated() {
+            quota[member] = count / sorted.count + (index < count % sorted.count ? 1 : 0)
+        }
+        var assigned: [Int: String] = [:]
+        var load: [String: Int] = Dictionary(uniqueKeysWithValues: sorted.map { ($0, 0) })
+        for partition in 0..<count {
+            guard let holder = holders[partition], let limit = quota[holder], load[holder]! < limit else { continue }
+            assigned[partition] = holder
+            load[holder]! += 1
+        }
+        for partition in 0..<count where assigned[partition] == nil {
+            let member = sorted.max { a, b in
+                let gapA = quota[a]! - load[a]!, gapB = quota[b]! - load[b]!
+                return gapA != gapB ? gapA < gapB : a > b
+            }!
+            assigned[partition] = member
+            load[member]! += 1
+        }
+        return assigned
+    }
+}
