@@ -77,6 +77,10 @@ public struct KeySchema: Sendable, Equatable {
         partitionTag.map { "\(prefix)dupwatch:routed:{\($0)}" } ?? "\(prefix)dupwatch:routed:{\(deadLetterStream)}"
     }
 
+    /// Sorted set: the live workers of `group` (member: consumer name, score: when its entry
+    /// lapses, epoch ms); the partitions are shared among them.
+    public func members(group: String) -> String { "\(prefix)dupwatch:members:\(group)" }
+
     /// String: the deployment's partition count, fixed when it is created.
     public var partitionCount: String { "\(prefix)dupwatch:partitions" }
 

@@ -1,4 +1,6 @@
 import Foundation
+public import DupWatchStore
+public import RedisClient
 public import Logging
 public import ServiceLifecycle
 
@@ -46,6 +48,18 @@ extension BlockingService {
             logger.info("worker stopped", metadata: [
                 "entries": "\(stats.entries)", "alerts": "\(stats.alerts)", "deadletters": "\(stats.deadLetters)",
                 "duplicate_ids": "\(stats.duplicates)", "batches": "\(stats.batches)",
+            ])
+        }
+    }
+
+    /// The worker of a partitioned deployment.
+    public static func partitionedWorker(config: WorkerConfig, seeds: [RedisURL], partitioning: Partitioning,
+                                         logger: Logger) -> BlockingService {
+        BlockingService(threadName: "dupwatch-worker") { stop in
+            let stats = try PartitionedWorker(config: config, seeds: seeds, partitioning: partitioning, logger: logger, stop: stop).run()
+            logger.info("worker stopped", metadata: [
+                "entries": "\(stats.entries)", "alerts": "\(stats.alerts)", "deadletters": "\(stats.deadLetters)",
+                "batches": "\(stats.batches)",
             ])
         }
     }

@@ -238,31 +238,7 @@ final class Prefetcher: @unchecked Sendable {
         return Batch(parsed: planner.parse(ready), idle: false, alone: headAlone)
     }
 
-    /// An XREAD reply straight into entries. Field names and values are copied once, as the
-    /// bytes the parser validates.
     private func decodeXRead(_ reply: RedisReplyView) throws -> [(EventSource, [DeliveredEntry])] {
-        var known: (stream: String, source: EventSource)?
-        let streams = try StreamCommands.decodeXRead(reply) { stream, idReply, body -> DeliveredEntry in
-            if known?.stream != stream {
-                guard let source = config.keys.source(ofStream: stream) else {
-                    throw RedisError(kind: .protocolViolation, message: "XREAD answered for stream \(stream), which was not asked for")
-                }
-                known = (stream, source)
-            }
-            let source = known!.source
-            guard let id = idReply.withBytes({ EntryID(utf8: $0) }) else {
-                throw RedisError(kind: .protocolViolation, message: "XREAD entry id \(idReply.text) is not <ms>-<seq>")
-            }
-            guard let body else { return DeliveredEntry(source: source, id: id, entry: nil) }
-            var fields: [RawEntry.Field] = []
-            fields.reserveCapacity(body.count / 2)
-            var k = 0
-            while k < body.count {
-                fields.append(RawEntry.Field(name: body[k].withBytes(RawEntry.Field.name), value: body[k + 1].withBytes { Array($0) }))
-                k += 2
-            }
-            return DeliveredEntry(source: source, id: id, entry: RawEntry(source: source, id: id, fields: fields))
-        }
-        return streams.compactMap { stream in stream.entries.first.map { ($0.source, stream.entries) } }
+        try DeliveredEntry.decodeXRead(reply, keys: config.keys)
     }
 }

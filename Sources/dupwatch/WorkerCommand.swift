@@ -5,6 +5,7 @@ import DupWatchStore
 import DupWatchWorker
 import Foundation
 import Logging
+import RedisClient
 
 struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -49,6 +50,13 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "How long full order history is kept (wall clock, refreshed by each new order; 0 = forever).")
     var orderRetention: Duration = .seconds(400 * 86_400)
 
+    @Option(help: """
+        Partitions of the deployment (a power of two, 1 to 1024; fixed when it is created and \
+        stored in Redis). Default: the stored count, else 1. With more than 1, workers share the \
+        partitions, and producers write through `dupwatch route` or to the partition streams.
+        """)
+    var partitions: Int?
+
     @Option(help: "The ownership lease's time to live: a successor takes over this long after a worker dies.")
     var leaseTTL: Duration = .seconds(10)
 
@@ -69,7 +77,7 @@ struct WorkerCommand: AsyncParsableCommand {
         connection.bootstrapLogging()
         let logger = Logger(label: "dupwatch.worker")
         let config = WorkerConfig(
-            redisURL: try connection.url(),
+            redisURL: try RedisURL.list(parsing: connection.urlText)[0],
             group: group,
             consumer: consumer ?? ConsumerName.unique(),
             rules: RuleConfig(cartGap: cartGap, historyDepth: historyDepth, eventIDRetention: eventIdRetention),
@@ -80,8 +88,29 @@ struct WorkerCommand: AsyncParsableCommand {
             maxDeliveries: maxDeliveries,
             leaseTTL: leaseTTL,
             cacheCapacity: cacheCustomers)
-        logger.info("dupwatch worker \(config.consumer) starting: group \(config.group), redis \(config.redisURL)\(drain ? ", drain mode" : "")")
-        let service = BlockingService.worker(config: config, logger: logger)
+        let seeds: [RedisURL]
+        do {
+            seeds = try RedisURL.list(parsing: connection.urlText)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let partitioning: Partitioning
+        do {
+            partitioning = try DeploymentPartitions.check(requested: partitions, seeds: seeds, keys: config.keys)
+        } catch let error as PartitioningError {
+            throw CommandFailure(error.description)
+        } catch let error as RedisError where (error.kind == .connection || error.kind == .timeout) && (partitions ?? 1) == 1 {
+            // A single-partition worker waits for Redis as it always did (reconnecting with
+            // backoff); the stored count is checked by the next start that reaches Redis.
+            logger.notice("Redis does not answer yet, so the deployment's partition count is not checked; starting as a single partition")
+            partitioning = try Partitioning(count: 1)
+        } catch let error as RedisError {
+            throw CommandFailure("\(error)")
+        }
+        logger.info("dupwatch worker \(config.consumer) starting: group \(config.group), redis \(config.redisURL)\(drain ? ", drain mode" : "")\(partitioning.count > 1 ? ", \(partitioning.count) partitions" : "")")
+        let service = partitioning.count == 1
+            ? BlockingService.worker(config: config, logger: logger)
+            : BlockingService.partitionedWorker(config: config, seeds: seeds, partitioning: partitioning, logger: logger)
         try await runUntilStopped(service, what: "worker", logger: logger)
     }
 }

@@ -1,0 +1,163 @@
+import DupWatchCore
+import DupWatchStore
+import Foundation
+import RedisClient
+import TestSupport
+import Testing
+
+/// Partitioned deployments end to end: the input routed into partitions and processed by
+/// several workers gives exactly the alerts and dead letters of one worker on one stream set.
+@Suite("Partitioned workers")
+struct PartitionedWorkerTests {
+    /// Alerts by id (without `detected_at`) and dead letters by source id and reason, from
+    /// every stream in `streams`.
+    private static func outcome(alertStreams: [String], deadLetterStreams: [String],
+                                read: (String) throws -> [StreamEntry]) throws -> (alerts: [String: [String: String]], deadLetters: Set<String>, alertCount: Int) {
+        var alerts: [String: [String: String]] = [:]
+        var count = 0
+        for stream in alertStreams {
+            for entry in try read(stream) {
+                var fields: [String: String] = [:]
+                for field in entry.fields ?? [] where field.nameString != "detected_at" { fields[field.nameString] = field.valueString }
+                alerts[fields["alert_id"] ?? "?"] = fields
+                count += 1
+            }
+        }
+        var letters: Set<String> = []
+        for stream in deadLetterStreams {
+            for entry in try read(stream) {
+                let value = { (name: String) in entry.value(of: name).map { String(decoding: $0, as: UTF8.self) } ?? "" }
+                letters.insert(value("source_id") + " " + value("reason").prefix { $0 != ":" })
+            }
+        }
+        return (alerts, letters, count)
+    }
+
+    /// The reference: one worker, one partition, the same entries under the same ids.
+    private static func reference(_ input: [(stream: String, id: String, fields: [(String, String)])]) async throws
+        -> (alerts: [String: [String: String]], deadLetters: Set<String>, alertCount: Int) {
+        let h = try Harness()
+        try h.xaddMany(input)
+        try await h.drain()
+        return try outcome(alertStreams: [Streams.alerts], deadLetterStreams: [Streams.deadLetter]) { stream in
+            try h.redis.send(RedisCommand("XRANGE", stream, "-", "+"), decode: StreamCommands.decodeEntries)
+        }
+    }
+
+    private static func partitionedOutcome(_ partitioning: Partitioning, read: (String) throws -> [StreamEntry]) throws
+        -> (alerts: [String: [String: String]], deadLetters: Set<String>, alertCount: Int) {
+        let keys = (0..<partitioning.count).map { partitioning.keys(of: $0) }
+        return try outcome(alertStreams: keys.map(\.alertStream),
+                           deadLetterStreams: keys.map(\.deadLetterStream) + [Streams.deadLetter], read: read)
+    }
+
+    @Test func routedIntoFourPartitionsAndDrainedByTwoWorkersTheOutcomeIsASingleWorkers() async throws {
+        let input = WorkerLifecycleTests.crashInput()
+        let expected = try await Self.reference(input)
+        #expect(expected.alertCount > 100)
+
+        let h = try Harness()
+        try h.xaddMany(input)
+        #expect(try await h.runDupwatch(["route", "--redis-url", h.url, "--partitions", "4", "--drain"]).exitedZero)
+        let first = try h.start(["worker", "--redis-url", h.url, "--partitions", "4", "--drain", "--batch", "50"])
+        let second = try h.start(["worker", "--redis-url", h.url, "--drain", "--batch", "50"]) // the stored count
+        let a = try await first.wait(timeout: 60)
+        let b = try await second.wait(timeout: 60)
+        #expect(a.exitedZero, "\(a)")
+        #expect(b.exitedZero, "\(b)")
+        let got = try Self.partitionedOutcome(try Partitioning(count: 4)) { stream in
+            try h.redis.send(RedisCommand("XRANGE", stream, "-", "+"), decode: StreamCommands.decodeEntries)
+        }
+        #expect(got.alertCount == expected.alertCount, "no alert published twice")
+        #expect(Set(got.alerts.keys) == Set(expected.alerts.keys))
+        let differing = expected.alerts.filter { got.alerts[$0.key] != $0.value }
+        #expect(differing.isEmpty, "\(differing.count) alerts differ, e.g. \(differing.first.map { "\($0.value) vs \(got.alerts[$0.key] ?? [:])" } ?? "")")
+        #expect(got.deadLetters == expected.deadLetters)
+        // Every partition's groups are at the end of their streams.
+        for p in 0..<4 {
+            for stream in try Partitioning(count: 4).keys(of: p).inputStreams {
+                #expect(try h.lag(stream) ?? 0 == 0, "\(stream)")
+            }
+        }
+    }
+
+    @Test func aWorkerStartedWithAnotherPartitionCountIsRefused() async throws {
+        let h = try Harness()
+        #expect(try await h.runDupwatch(["route", "--redis-url", h.url, "--partitions", "4", "--drain"]).exitedZero)
+        let single = try await h.runDupwatch(["worker", "--redis-url", h.url, "--partitions", "1", "--drain"])
+        #expect(single.status == 1 && single.stderr.contains("has 4 partitions"), "\(single)")
+    }
+
+    @Test func onAClusterThreeWorkersShareEightPartitionsWithTheSameOutcome() async throws {
+        let input = WorkerLifecycleTests.crashInput()
+        let expected = try await Self.reference(input)
+        let cluster = try RedisTestCluster()
+        let client = try RedisCluster(seeds: cluster.seeds)
+        for entry in input {
+            var command = RedisCommand("XADD")
+            command.append(entry.stream)
+            command.append(entry.id)
+            for (name, value) in entry.fields { command.append(name); command.append(value) }
+            _ = try client.send(command, slot: HashSlot(key: entry.stream)).throwIfError()
+        }
+        let h = try Harness() // runs the binaries
+        #expect(try await h.runDupwatch(["route", "--redis-url", cluster.seedList, "--partitions", "8", "--drain"], timeout: 60).exitedZero)
+        let workers = try (0..<3).map { _ in
+            try h.start(["worker", "--redis-url", cluster.seedList, "--partitions", "8", "--drain", "--batch", "100"])
+        }
+        for worker in workers {
+            let result = try await worker.wait(timeout: 90)
+            #expect(result.exitedZero, "\(result)")
+        }
+        let got = try Self.partitionedOutcome(try Partitioning(count: 8)) { stream in
+            try client.connection(for: HashSlot(key: stream)).send(RedisCommand("XRANGE", stream, "-", "+"), decode: StreamCommands.decodeEntries)
+        }
+        #expect(got.alertCount == expected.alertCount)
+        #expect(Set(got.alerts.keys) == Set(expected.alerts.keys))
+        #expect(expected.alerts.allSatisfy { got.alerts[$0.key] == $0.value })
+        #expect(got.deadLetters == expected.deadLetters)
+    }
+
+    /// Two workers share four partitions; one is SIGKILLed; the other takes its partitions when
+    /// their leases lapse and goes on, with nothing lost or doubled.
+    @Test func aKilledWorkersPartitionsMoveToTheOtherWhenTheirLeasesLapse() async throws {
+        let partitioning = try Partitioning(count: 4)
+        let leases = (0..<4).map { partitioning.keys(of: $0).lease(group: "dupwatch") }
+        let input = WorkerLifecycleTests.crashInput()
+        let expected = try await Self.reference(input)
+        let h = try Harness()
+        try h.xaddMany(Array(input.prefix(1_000)))
+        #expect(try await h.runDupwatch(["route", "--redis-url", h.url, "--partitions", "4", "--drain"]).exitedZero)
+        let first = try h.start(["worker", "--redis-url", h.url, "--partitions", "4", "--lease-ttl", "2s", "--consumer", "w-first"])
+        defer { first.signal(SIGKILL) }
+        _ = try await first.waitForStderr(timeout: 10) { $0.contains("holds partition") }
+        let second = try h.start(["worker", "--redis-url", h.url, "--partitions", "4", "--lease-ttl", "2s", "--consumer", "w-second"])
+        defer { second.signal(SIGKILL) }
+        func holders() throws -> [String] { try leases.map { try h.redis.command("GET", $0).optionalString ?? "-" } }
+        let shared = try await h.eventually(timeout: 20) { Set(try holders()) == ["w-first", "w-second"] }
+        let sharedHolders = try holders()
+        #expect(shared, "the partitions were not shared: \(sharedHolders)\n\(second.stderrSoFar)")
+
+        first.signal(SIGKILL)
+        _ = try await first.wait(timeout: 10)
+        let killed = Date()
+        let tookOver = try await h.eventually(timeout: 20) { try holders().allSatisfy { $0 == "w-second" } }
+        print("PartitionedWorkerTests: the survivor held every partition \(String(format: "%.1f", Date().timeIntervalSince(killed))) s after the kill (lease TTL 2 s)")
+        let finalHolders = try holders()
+        #expect(tookOver, "\(finalHolders)")
+
+        // The rest of the input, routed while one worker runs: it catches up alone.
+        try h.xaddMany(Array(input.dropFirst(1_000)))
+        #expect(try await h.runDupwatch(["route", "--redis-url", h.url, "--partitions", "4", "--drain"]).exitedZero)
+        let caughtUp = try await h.eventually(timeout: 30) {
+            try (0..<4).allSatisfy { p in try partitioning.keys(of: p).inputStreams.allSatisfy { try h.lag($0) == 0 } }
+        }
+        #expect(caughtUp)
+        let got = try Self.partitionedOutcome(partitioning) { stream in
+            try h.redis.send(RedisCommand("XRANGE", stream, "-", "+"), decode: StreamCommands.decodeEntries)
+        }
+        #expect(got.alertCount == expected.alertCount, "alerts published twice or lost")
+        #expect(Set(got.alerts.keys) == Set(expected.alerts.keys))
+        #expect(got.deadLetters == expected.deadLetters)
+    }
+}
