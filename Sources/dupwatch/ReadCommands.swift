@@ -18,8 +18,11 @@ struct ReadOptions: ParsableArguments {
         guard (1...1000).contains(historyDepth) else { throw ValidationError("--history-depth must be 1...1000") }
     }
 
-    var model: ReadModel {
-        ReadModel(keys: KeySchema(), rules: RuleConfig(historyDepth: historyDepth))
+    /// The read model of `customer`'s partition, and a connection to its node.
+    func model(of customer: String) throws -> (ReadModel, RedisConnection) {
+        let deployment = try connection.deployment()
+        let keys = deployment.keys(ofCustomer: customer)
+        return (ReadModel(keys: keys, rules: RuleConfig(historyDepth: historyDepth)), try deployment.connection(for: keys))
     }
 }
 
@@ -42,7 +45,8 @@ struct CartCommand: ParsableCommand {
     }
 
     func run() throws {
-        let cart = try options.model.cart(of: customer, on: options.connection.connect())
+        let (model, redis) = try options.model(of: customer)
+        let cart = try model.cart(of: customer, on: redis)
         if options.json {
             try JSONOutput.print(Output(
                 customer_id: customer,
@@ -87,7 +91,8 @@ struct HistoryCommand: ParsableCommand {
     }
 
     func run() throws {
-        let entries = try options.model.history(of: customer, limit: limit, on: options.connection.connect())
+        let (model, redis) = try options.model(of: customer)
+        let entries = try model.history(of: customer, limit: limit, on: redis)
         if options.json {
             try JSONOutput.print(entries.map { entry in
                 Order(order_id: entry.order.orderID, order_date: EventTime.iso8601(milliseconds: entry.order.placedAt),
@@ -129,7 +134,8 @@ struct CheckCommand: ParsableCommand {
         case .failure(let rejection): throw ValidationError(rejection.reason)
         default: throw ValidationError("items could not be read as order lines")
         }
-        let alerts = try options.model.check(customer: customer, lines: lines, on: options.connection.connect())
+        let (model, redis) = try options.model(of: customer)
+        let alerts = try model.check(customer: customer, lines: lines, on: redis)
         if options.json {
             // The alert stream's fields, without detected_at: nothing was detected.
             try JSONOutput.print(alerts.map { alert in

@@ -160,4 +160,42 @@ struct PartitionedWorkerTests {
         #expect(Set(got.alerts.keys) == Set(expected.alerts.keys))
         #expect(got.deadLetters == expected.deadLetters)
     }
+
+    /// The read and operator commands see the whole partitioned deployment: a customer's cart,
+    /// history and check read its partition, status has a row per partition, and the dead
+    /// letters of every partition are listed.
+    @Test func readersAndStatusSeeEveryPartition() async throws {
+        let input = WorkerLifecycleTests.crashInput()
+        let single = try Harness()
+        try single.xaddMany(input)
+        try await single.drain()
+        let h = try Harness()
+        try h.xaddMany(input)
+        #expect(try await h.runDupwatch(["route", "--redis-url", h.url, "--partitions", "4", "--drain"]).exitedZero)
+        let drained = try await h.runDupwatch(["worker", "--redis-url", h.url, "--drain"])
+        #expect(drained.exitedZero, "\(drained)")
+        for customer in ["CC0", "CC1", "CC2", "CC3", "CC4"] {
+            for command in [["cart", customer, "--json"], ["history", customer, "--json", "--limit", "50"],
+                            ["check", customer, "--items", #"[{"sku":"MILK","qty":1},{"sku":"TEA","qty":1}]"#, "--json"]] {
+                let expected = try await single.cli(command).stdout
+                let got = try await h.cli(command).stdout
+                #expect(got == expected, "\(command.joined(separator: " "))")
+            }
+        }
+        let status = try #require(try parseJSON(try await h.cli(["status", "--json"]).stdout) as? [String: Any])
+        #expect(status.int("partitions") == 4)
+        let rows = try #require(status["rows"] as? [[String: Any]])
+        #expect(rows.count == 4)
+        for row in rows {
+            let streams = try #require(row["streams"] as? [[String: Any]])
+            #expect(streams.allSatisfy { $0.int("lag") == 0 }, "\(row)")
+        }
+        let singleStatus = try #require(try parseJSON(try await single.cli(["status", "--json"]).stdout) as? [String: Any])
+        #expect(status.int("alerts") == singleStatus.int("alerts"))
+        #expect(status.int("deadletters") == singleStatus.int("deadletters"))
+        let table = try await h.cli(["status"]).stdout
+        #expect(table.contains("4 partitions"), "\(table)")
+        let letters = try #require(try parseJSON(try await h.cli(["deadletter", "list", "--json", "--count", "1000"]).stdout) as? [[String: Any]])
+        #expect(letters.count == singleStatus.int("deadletters"))
+    }
 }
