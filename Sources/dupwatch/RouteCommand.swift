@@ -10,12 +10,11 @@ struct RouteCommand: AsyncParsableCommand {
         commandName: "route",
         abstract: "Move entries from stream:cart:events, stream:order:placed and stream:order:status into the partitions' streams.",
         discussion: """
-            For partitioned deployments (issue 16; the partitioned worker is not built yet). Entries \
+            For partitioned deployments (dupwatch worker --partitions N). Entries \
             keep their ids and their order across the three streams; a restart routes nothing twice. \
             Producers then write to the unpartitioned streams only: a partition stream takes one \
             ingress, direct XADD or the router, never both.
-            """,
-        shouldDisplay: false)
+            """)
 
     @OptionGroup var connection: ConnectionOptions
 
