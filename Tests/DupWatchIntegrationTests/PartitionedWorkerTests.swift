@@ -198,4 +198,66 @@ struct PartitionedWorkerTests {
         let letters = try #require(try parseJSON(try await h.cli(["deadletter", "list", "--json", "--count", "1000"]).stdout) as? [[String: Any]])
         #expect(letters.count == singleStatus.int("deadletters"))
     }
+
+    /// A master is SIGKILLed while the router and two workers run: its replica takes over, the
+    /// processes reconnect and go on, and the outcome is a single worker's, with no alert twice.
+    @Test func aMasterKilledMidRunFailsOverAndNothingIsLostOrDoubled() async throws {
+        let input = WorkerLifecycleTests.crashInput()
+        let expected = try await Self.reference(input)
+        let cluster = try RedisTestCluster()
+        let client = try RedisCluster(seeds: cluster.seeds)
+        let partitioning = try Partitioning(count: 8)
+        /// Producers that must not lose an entry wait for a replica to have it.
+        func push(_ entries: ArraySlice<(stream: String, id: String, fields: [(String, String)])>) throws {
+            for entry in entries {
+                var command = RedisCommand("XADD")
+                command.append(entry.stream)
+                command.append(entry.id)
+                for (name, value) in entry.fields { command.append(name); command.append(value) }
+                _ = try client.send(command, slot: HashSlot(key: entry.stream)).throwIfError()
+            }
+            for stream in Streams.inputs {
+                _ = try client.send(RedisCommand("WAIT", "1", "5000"), slot: HashSlot(key: stream))
+            }
+        }
+        try push(input[..<1_000])
+        let h = try Harness()
+        let router = try h.start(["route", "--redis-url", cluster.seedList, "--partitions", "8"])
+        defer { router.signal(SIGKILL) }
+        let workers = try (0..<2).map { _ in
+            try h.start(["worker", "--redis-url", cluster.seedList, "--partitions", "8", "--batch", "50", "--lease-ttl", "2s"])
+        }
+        defer { workers.forEach { $0.signal(SIGKILL) } }
+        func alertCount() throws -> Int {
+            try (0..<8).reduce(0) { sum, p in
+                let stream = partitioning.keys(of: p).alertStream
+                return sum + Int(try client.send(RedisCommand("XLEN", stream), slot: HashSlot(key: stream)).throwIfError().int)
+            }
+        }
+        #expect(try await h.eventually(timeout: 30) { try alertCount() > 0 }, "nothing processed before the kill")
+        let victim = try cluster.master(of: partitioning.slot(of: 0))
+        victim.kill()
+        try await Task.sleep(for: .milliseconds(300))
+        try push(input[1_000...])
+        let caughtUp = try await h.eventually(timeout: 60) {
+            guard let map = try? cluster.currentTopology(), map.masters.count == 3 else { return false }
+            return try (0..<8).allSatisfy { p in
+                try partitioning.keys(of: p).inputStreams.allSatisfy { stream in
+                    let node = try cluster.master(of: HashSlot(key: stream))
+                    let info = try node.connect().send(RedisCommand("XINFO", "GROUPS", stream))
+                    guard case .array(let groups) = info, let group = groups.first else { return false }
+                    return (try? group.fieldMap["lag"]?.int) == 0
+                }
+            } && (try alertCount()) >= expected.alertCount
+        }
+        #expect(caughtUp, "the deployment did not catch up after the failover")
+        for worker in workers { #expect(worker.isRunning, "a worker exited: \(worker.stderrSoFar.suffix(500))") }
+        #expect(router.isRunning, "the router exited: \(router.stderrSoFar.suffix(500))")
+        let got = try Self.partitionedOutcome(partitioning) { stream in
+            try client.connection(for: HashSlot(key: stream)).send(RedisCommand("XRANGE", stream, "-", "+"), decode: StreamCommands.decodeEntries)
+        }
+        #expect(got.alertCount == expected.alertCount, "alerts lost or published twice (\(got.alertCount) vs \(expected.alertCount))")
+        #expect(Set(got.alerts.keys) == Set(expected.alerts.keys))
+        #expect(got.deadLetters == expected.deadLetters)
+    }
 }
