@@ -30,10 +30,16 @@ public struct LatencyBenchmark {
 
     public let urlText: String
     public let keys: KeySchema
+    /// Where the alerts appear: the alert stream, or every partition's.
+    public let alertStreams: [String]
+    /// The streams whose group lag is sampled.
+    public let lagStreams: [String]
 
-    public init(urlText: String, keys: KeySchema = KeySchema()) {
+    public init(urlText: String, keys: KeySchema = KeySchema(), alertStreams: [String]? = nil, lagStreams: [String]? = nil) {
         self.urlText = urlText
         self.keys = keys
+        self.alertStreams = alertStreams ?? [keys.alertStream]
+        self.lagStreams = lagStreams ?? keys.inputStreams
     }
 
     /// The worker must already be running against `urlText`.
@@ -46,19 +52,22 @@ public struct LatencyBenchmark {
         let lags = Box<[(Double, Int64)]>([])
         let failure = Box<String?>(nil)
         let keys = self.keys
+        let alertStreams = self.alertStreams
+        let lagStreams = self.lagStreams
 
         let reader = Thread {
             do {
                 let redis = try RedisConnection(url: url, commandTimeoutMs: 5000)
-                var last = "$"
+                var last = [String: String](uniqueKeysWithValues: alertStreams.map { ($0, "$") })
                 var got: [(String, ContinuousClock.Instant)] = []
                 while !stop.value {
-                    let streams = try redis.send(RedisCommand("XREAD", "COUNT", "1000", "BLOCK", "200", "STREAMS", keys.alertStream, last),
-                                                 decode: StreamCommands.decodeXRead)
+                    let streams = try redis.send(
+                        RedisCommand(["XREAD", "COUNT", "1000", "BLOCK", "200", "STREAMS"] + alertStreams + alertStreams.map { last[$0]! }),
+                        decode: StreamCommands.decodeXRead)
                     let now = ContinuousClock.now
-                    for (_, entries) in streams {
+                    for (stream, entries) in streams {
                         for entry in entries {
-                            last = entry.id
+                            last[stream] = entry.id
                             if let trigger = entry.value(of: "trigger_id") {
                                 got.append((String(decoding: trigger, as: UTF8.self), now))
                             }
@@ -75,7 +84,7 @@ public struct LatencyBenchmark {
                 var samples: [(Double, Int64)] = []
                 while !stop.value {
                     var lag: Int64 = 0
-                    for stream in keys.inputStreams {
+                    for stream in lagStreams {
                         let groups = try redis.command("XINFO", "GROUPS", stream).array
                         for group in groups {
                             let fields = try group.fieldMap

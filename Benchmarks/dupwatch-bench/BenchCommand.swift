@@ -32,6 +32,12 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Worker command to drain with ({url} = the Redis URL). Default: the dupwatch next to this dupwatch-bench, worker --drain.")
     var worker: String?
     @Option(help: "Name of the worker in the report.") var label: String = "dupwatch"
+    @Option(help: """
+        Partitions for the latency window (one Redis): the producer writes the unpartitioned \
+        streams, `dupwatch route` moves them, `dupwatch worker --partitions N` processes them, \
+        and the alerts are read from every partition's stream. 1: the worker alone, as always.
+        """)
+    var partitions: Int = 1
     @Option(help: "A shared library to LD_PRELOAD into dupwatch's processes (scripts/bench.sh passes jemalloc, as scripts/run.sh uses it).")
     var preload: String?
     @Option(help: "Write an SVG of the latency distribution and the backlog over time.") var plot: String?
@@ -44,6 +50,15 @@ struct BenchCommand: ParsableCommand {
         state reads and commit (no rules).
         """)
     var measureFloor = false
+
+    func validate() throws {
+        if partitions > 1 {
+            guard (try? Partitioning(count: partitions)) != nil else { throw ValidationError("--partitions must be a power of two, 1 to 1024") }
+            guard !measureFloor, latencyWarmEvents == 0 else {
+                throw ValidationError("--partitions measures the latency window from an empty store, without --floor or --latency-warm-events")
+            }
+        }
+    }
 
     func run() throws {
         guard flush else {
@@ -200,14 +215,31 @@ struct BenchCommand: ParsableCommand {
             guard drained.status == 0 else { throw ValidationError("warming the store: the worker exited with status \(drained.status)") }
             try RedisInfo.waitForAOFRewrite(redis)
         }
-        let process = WorkerProcess(arguments: worker, environment: ownEnvironment)
+        var latency = LatencyBenchmark(urlText: urlText)
+        var arguments = worker
+        var router: pid_t?
+        if partitions > 1, worker.first == Self.siblingWorker {
+            let partitioning = try Partitioning(count: partitions)
+            let keys = (0..<partitions).map { partitioning.keys(of: $0) }
+            latency = LatencyBenchmark(urlText: urlText, alertStreams: keys.map(\.alertStream), lagStreams: keys.flatMap(\.inputStreams))
+            arguments += ["--partitions", String(partitions)]
+            router = try WorkerProcess(arguments: [Self.siblingWorker, "route", "--redis-url", urlText, "--partitions", String(partitions),
+                                                   "--log-level", "warning"], environment: ownEnvironment).start()
+        }
+        defer {
+            if let router {
+                kill(router, SIGTERM)
+                _ = WorkerProcess.wait(router, startedAt: .now)
+            }
+        }
+        let process = WorkerProcess(arguments: arguments, environment: ownEnvironment)
         let pid = try process.start()
         defer {
             kill(pid, SIGTERM)
             _ = WorkerProcess.wait(pid, startedAt: .now)
         }
-        usleep(1_000_000) // groups created, lease taken
-        let result = try LatencyBenchmark(urlText: urlText).run(entries, rate: rate)
+        usleep(partitions > 1 ? 2_000_000 : 1_000_000) // groups created, leases taken
+        let result = try latency.run(entries, rate: rate)
         // Without this, a process that died at once would be reported as a latency of 0 ms.
         if WorkerProcess.hasExited(pid) {
             throw BenchError("\(worker.first ?? "the worker") \(worker.dropFirst().first ?? "worker") exited during the latency window (its error is above): no latency to report")

