@@ -74,10 +74,14 @@ public final class RedisTestCluster: @unchecked Sendable {
                     let info = try node.connect().command("CLUSTER", "INFO").string
                     if !info.contains("cluster_state:ok") { healthy = false; last = "node \(node.port): \(info.prefix(40))" }
                 }
-                if healthy, let replicas, let first = nodes.first(where: \.isRunning) {
-                    let listing = try first.connect().command("CLUSTER", "NODES").string
-                    let attached = listing.split(separator: "\n").filter { $0.contains(" slave ") && !$0.contains("fail") }.count
-                    if attached < replicas { healthy = false; last = "\(attached) of \(replicas) replicas attached" }
+                if healthy, let replicas {
+                    // Attached and in sync: a replica's link to its master is up.
+                    var synced = 0
+                    for node in nodes where node.isRunning {
+                        let info = try node.connect().command("INFO", "replication").string
+                        if info.contains("role:slave"), info.contains("master_link_status:up") { synced += 1 }
+                    }
+                    if synced < replicas { healthy = false; last = "\(synced) of \(replicas) replicas in sync" }
                 }
                 if healthy { return }
             } catch {
