@@ -124,6 +124,7 @@ public final class Router {
         var marks = StreamWatermarks()
         var lastRefresh = ContinuousClock.now
         var stale: Set<Destination> = []
+        var idleRounds = 0
         while !stop.isStopped {
             var readAny = false
             // A stream that is ahead of the others waits: what it read is carried until the
@@ -151,7 +152,12 @@ public final class Router {
             }
             if idle {
                 if config.drain { return }
-                pause(ms: Int(config.idlePause.inMilliseconds))
+                idleRounds += 1
+                // Read again soon after activity, less often the longer nothing comes (0.25 ms
+                // doubling up to `idlePause`): the streams are read without BLOCK.
+                usleep(UInt32(min(config.idlePause.inMicroseconds, Int64(250 << min(idleRounds - 1, 5)))))
+            } else {
+                idleRounds = 0
             }
         }
         if !stale.isEmpty { try? writePositions(routedThrough, to: Array(stale), on: redis) }
