@@ -120,7 +120,7 @@ struct DeadLetterReplay: ParsableCommand {
     /// Whether the router moves the unpartitioned streams into the partitions (its positions exist).
     private func routerFeeds(_ deployment: Deployment) throws -> Bool {
         let key = deployment.partitions[0].routerPosition
-        return try deployment.connection(forKey: key).command("EXISTS", key).int == 1
+        return try !deployment.connection(forKey: key).command("HGETALL", key).array.isEmpty
     }
 
     private func sourceKind(of stream: String, in deployment: Deployment) -> EventSource? {

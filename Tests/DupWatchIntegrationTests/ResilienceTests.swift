@@ -116,4 +116,29 @@ struct ResilienceTests {
         let status = try await DupwatchProcess(["status", "--redis-url", url]).wait(timeout: 30)
         #expect(status.exitedZero, "status needs only the worker's rights: \(status)")
     }
+
+    /// A partitioned deployment runs with the same rights: the router, partitioned workers and
+    /// the operator commands, all as the dupwatch user.
+    @Test func aPartitionedDeploymentRunsWithTheWorkerUsersRights() async throws {
+        let acl = try Self.aclFile()
+        defer { try? FileManager.default.removeItem(atPath: acl) }
+        let server = try RedisTestServer(extraArguments: ["--aclfile", acl])
+        let producer = try RedisConnection(url: RedisURL(parsing: "redis://producer:producer-secret-1@127.0.0.1:\(server.port)"))
+        for (ts, qty) in [("2026-11-20T10:00:00Z", "2"), ("2026-11-23T10:00:00Z", "1")] {
+            _ = try producer.command("XADD", "stream:cart:events", "*", "type", "add", "customer_id", "ACL", "sku", "MILK",
+                                     "qty", qty, "ts", ts)
+        }
+        _ = try producer.command("XADD", "stream:cart:events", "*", "type", "add", "sku", "NOBODY")
+        let url = "redis://dupwatch:worker-secret-1@127.0.0.1:\(server.port)"
+        for command in [["route", "--partitions", "2", "--drain"], ["worker", "--partitions", "2", "--drain"],
+                        ["status"], ["deadletter", "list"], ["cart", "ACL"], ["history", "ACL"], ["partition", "ACL"]] {
+            let result = try await DupwatchProcess(command + ["--redis-url", url]).wait(timeout: 30)
+            #expect(result.exitedZero && !result.stderr.contains("NOPERM"), "\(command.joined(separator: " ")): \(result)")
+        }
+        let letters = try await DupwatchProcess(["deadletter", "list", "--json", "--redis-url", url]).wait(timeout: 30)
+        let id = try #require((try parseJSON(letters.stdout) as? [[String: Any]])?.first?.string("id"), "\(letters)")
+        let replay = try await DupwatchProcess(["deadletter", "replay", id, "--redis-url", url]).wait(timeout: 30)
+        #expect(replay.exitedZero, "\(replay)")
+        #expect(replay.stdout.contains("into stream:cart:events "), "a routed deployment replays through the router: \(replay)")
+    }
 }
