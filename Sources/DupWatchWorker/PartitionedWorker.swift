@@ -295,13 +295,7 @@ public final class PartitionedWorker {
         partition.attempt = 0
         partition.batch = nil
         partition.runner.committed(nowMs: Self.nowMs())
-        stats.batches += 1
-        stats.entries += batch.items.count
-        stats.applied += plan.applied
-        stats.duplicates += plan.duplicates
-        stats.alerts += plan.alerts.count
-        stats.deadLetters += plan.deadLetters.count
-        stats.trimmed += plan.trimmed
+        stats.add(batchOf: batch.items.count, plan)
     }
 
     /// Monotonic milliseconds, for the runners' timers.
@@ -320,11 +314,6 @@ public final class PartitionedWorker {
     }
 
     private func pause(ms: Int) {
-        var remaining = ms
-        while remaining > 0, !stop.isStopped {
-            let step = min(remaining, 50)
-            usleep(UInt32(step) * 1000)
-            remaining -= step
-        }
+        stop.sleep(ms: ms)
     }
 }

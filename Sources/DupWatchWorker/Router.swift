@@ -369,11 +369,6 @@ public final class Router {
     }
 
     private func pause(ms: Int) {
-        var remaining = ms
-        while remaining > 0, !stop.isStopped {
-            let step = min(remaining, 50)
-            usleep(UInt32(step) * 1000)
-            remaining -= step
-        }
+        stop.sleep(ms: ms)
     }
 }

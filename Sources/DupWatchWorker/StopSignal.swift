@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// Set once by the service on SIGTERM/SIGINT; the worker thread checks it between batches,
@@ -9,4 +10,14 @@ public final class StopSignal: Sendable {
 
     public func stop() { flag.store(true, ordering: .releasing) }
     public var isStopped: Bool { flag.load(ordering: .acquiring) }
+
+    /// Sleeps `ms` milliseconds, or less when stopped meanwhile (checked every 50 ms).
+    func sleep(ms: Int) {
+        var remaining = ms
+        while remaining > 0, !isStopped {
+            let step = min(remaining, 50)
+            usleep(UInt32(step) * 1000)
+            remaining -= step
+        }
+    }
 }

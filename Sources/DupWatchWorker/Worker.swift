@@ -357,13 +357,7 @@ public final class Worker {
             for item in parsed.items { lastErrors[item.delivered.key] = nil }
         }
 
-        stats.batches += 1
-        stats.entries += parsed.items.count
-        stats.applied += plan.applied
-        stats.duplicates += plan.duplicates
-        stats.alerts += plan.alerts.count
-        stats.deadLetters += plan.deadLetters.count
-        stats.trimmed += plan.trimmed
+        stats.add(batchOf: parsed.items.count, plan)
         metrics.entries.increment(by: parsed.items.count)
         metrics.alerts.increment(by: plan.alerts.count)
         metrics.deadLetters.increment(by: plan.deadLetters.count)
@@ -381,13 +375,7 @@ public final class Worker {
     }
 
     func sleep(ms: Int) {
-        guard ms > 0 else { return }
-        var remaining = ms
-        while remaining > 0, !stop.isStopped {
-            let step = min(remaining, 100)
-            usleep(UInt32(step) * 1000)
-            remaining -= step
-        }
+        stop.sleep(ms: ms)
     }
 }
 

@@ -9,4 +9,15 @@ public struct WorkerStats: Sendable, Equatable {
     public var trimmed = 0
 
     public init() {}
+
+    /// Adds a committed batch of `entries` entries and what its plan did.
+    mutating func add(batchOf entries: Int, _ plan: BatchPlan) {
+        batches += 1
+        self.entries += entries
+        applied += plan.applied
+        duplicates += plan.duplicates
+        alerts += plan.alerts.count
+        deadLetters += plan.deadLetters.count
+        trimmed += plan.trimmed
+    }
 }

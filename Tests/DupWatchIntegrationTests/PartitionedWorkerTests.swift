@@ -33,6 +33,15 @@ struct PartitionedWorkerTests {
         return (alerts, letters, count)
     }
 
+    /// XADD of one input entry (its id, or `*`) on the node of its stream.
+    private static func xadd(_ entry: (stream: String, id: String, fields: [(String, String)]), on client: RedisCluster) throws {
+        var command = RedisCommand("XADD")
+        command.append(entry.stream)
+        command.append(entry.id)
+        for (name, value) in entry.fields { command.append(name); command.append(value) }
+        _ = try client.send(command, slot: HashSlot(key: entry.stream)).throwIfError()
+    }
+
     /// The reference: one worker, one partition, the same entries under the same ids.
     private static func reference(_ input: [(stream: String, id: String, fields: [(String, String)])]) async throws
         -> (alerts: [String: [String: String]], deadLetters: Set<String>, alertCount: Int) {
@@ -93,13 +102,7 @@ struct PartitionedWorkerTests {
         let expected = try await Self.reference(input)
         let cluster = try RedisTestCluster()
         let client = try RedisCluster(seeds: cluster.seeds)
-        for entry in input {
-            var command = RedisCommand("XADD")
-            command.append(entry.stream)
-            command.append(entry.id)
-            for (name, value) in entry.fields { command.append(name); command.append(value) }
-            _ = try client.send(command, slot: HashSlot(key: entry.stream)).throwIfError()
-        }
+        for entry in input { try Self.xadd(entry, on: client) }
         let h = try Harness() // runs the binaries
         #expect(try await h.runDupwatch(["route", "--redis-url", cluster.seedList, "--partitions", "8", "--drain"], timeout: 60).exitedZero)
         let workers = try (0..<3).map { _ in
@@ -210,13 +213,7 @@ struct PartitionedWorkerTests {
         let partitioning = try Partitioning(count: 8)
         /// Producers that must not lose an entry wait for a replica to have it.
         func push(_ entries: ArraySlice<(stream: String, id: String, fields: [(String, String)])>) throws {
-            for entry in entries {
-                var command = RedisCommand("XADD")
-                command.append(entry.stream)
-                command.append(entry.id)
-                for (name, value) in entry.fields { command.append(name); command.append(value) }
-                _ = try client.send(command, slot: HashSlot(key: entry.stream)).throwIfError()
-            }
+            for entry in entries { try Self.xadd(entry, on: client) }
             for stream in Streams.inputs {
                 _ = try client.send(RedisCommand("WAIT", "1", "5000"), slot: HashSlot(key: stream))
             }

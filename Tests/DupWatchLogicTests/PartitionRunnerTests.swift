@@ -5,6 +5,16 @@ import Testing
 struct PartitionRunnerTests {
     private let ttl: Int64 = 9_000
 
+    /// A runner that took its lease at 0 and resumed: reading.
+    private func running() -> PartitionRunner {
+        var runner = PartitionRunner(partition: 0, leaseTTLMs: ttl)
+        runner.assignment(mine: true)
+        _ = runner.next(nowMs: 0)
+        runner.leaseAcquired(nowMs: 0)
+        runner.resumed()
+        return runner
+    }
+
     @Test func anUnassignedPartitionWaitsAndAnAssignedOneTakesItsLeaseThenResumesThenReads() {
         var runner = PartitionRunner(partition: 3, leaseTTLMs: ttl)
         #expect(runner.next(nowMs: 0) == .wait(untilMs: .max))
@@ -32,11 +42,7 @@ struct PartitionRunnerTests {
     }
 
     @Test func anIdlePartitionRenewsItsLeaseBeforeAThirdOfTheTTLPasses() {
-        var runner = PartitionRunner(partition: 0, leaseTTLMs: ttl)
-        runner.assignment(mine: true)
-        _ = runner.next(nowMs: 0)
-        runner.leaseAcquired(nowMs: 0)
-        runner.resumed()
+        var runner = running()
         #expect(runner.next(nowMs: 2_999) == .read)
         #expect(runner.next(nowMs: 3_000) == .renewLease)
         runner.renewed(nowMs: 3_000)
@@ -48,11 +54,7 @@ struct PartitionRunnerTests {
     }
 
     @Test func aPartitionMovedAwayIsReleasedOnlyAfterTheBatchInHandCommits() {
-        var runner = PartitionRunner(partition: 0, leaseTTLMs: ttl)
-        runner.assignment(mine: true)
-        _ = runner.next(nowMs: 0)
-        runner.leaseAcquired(nowMs: 0)
-        runner.resumed()
+        var runner = running()
         runner.read(entries: 10)
         runner.assignment(mine: false)
         #expect(runner.next(nowMs: 1) == .commit)
@@ -64,11 +66,7 @@ struct PartitionRunnerTests {
     }
 
     @Test func aLostLeaseDropsTheBatchInHand() {
-        var runner = PartitionRunner(partition: 0, leaseTTLMs: ttl)
-        runner.assignment(mine: true)
-        _ = runner.next(nowMs: 0)
-        runner.leaseAcquired(nowMs: 0)
-        runner.resumed()
+        var runner = running()
         runner.read(entries: 10)
         runner.leaseLost(nowMs: 50)
         #expect(runner.state == .idle && !runner.holdsLease)
@@ -76,11 +74,7 @@ struct PartitionRunnerTests {
     }
 
     @Test func afterAnErrorNothingIsTrustedUntilTheRunnerResumesAtTheCommittedPosition() {
-        var runner = PartitionRunner(partition: 0, leaseTTLMs: ttl)
-        runner.assignment(mine: true)
-        _ = runner.next(nowMs: 0)
-        runner.leaseAcquired(nowMs: 0)
-        runner.resumed()
+        var runner = running()
         runner.read(entries: 10)
         runner.failed(nowMs: 100, delayMs: 400)
         #expect(runner.next(nowMs: 200) == .wait(untilMs: 500))
