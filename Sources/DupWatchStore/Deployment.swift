@@ -14,14 +14,7 @@ public final class Deployment {
     public init(seeds: [RedisURL], prefix: String = "") throws {
         redis = try RedisCluster(seeds: seeds)
         shared = KeySchema(prefix: prefix)
-        let key = shared.partitionCount
-        let stored = try redis.send(RedisCommand("GET", key), slot: HashSlot(key: key)).throwIfError().optionalString
-        do {
-            partitioning = try Partitioning(count: stored.flatMap { Int($0) } ?? 1)
-        } catch {
-            throw RedisError(kind: .protocolViolation, message: "\(key) holds \(stored ?? "?"): \(error)",
-                             hint: "set it to the partition count the deployment was created with")
-        }
+        partitioning = try Partitioning(count: DeploymentPartitions.stored(on: redis, keys: shared) ?? 1)
         let partitioning = self.partitioning
         partitions = (0..<partitioning.count).map { partitioning.keys(of: $0, prefix: prefix) }
     }

@@ -88,7 +88,11 @@ public final class Router {
             do {
                 let redis = try cluster ?? RedisCluster(seeds: config.seeds, commandTimeoutMs: 10_000)
                 cluster = redis
-                try checkPartitionCount(redis)
+                do {
+                    _ = try DeploymentPartitions.check(requested: config.partitioning.count, on: redis, keys: sourceKeys)
+                } catch let error as PartitioningError {
+                    throw UnrecoverableError(description: error.description)
+                }
                 try route(on: redis, backoff: &backoff)
                 return stats
             } catch let error as UnrecoverableError {
@@ -104,18 +108,6 @@ public final class Router {
             }
         }
         return stats
-    }
-
-    /// The deployment's partition count is fixed when it is created: the first router or worker
-    /// stores it; everything started later must agree.
-    private func checkPartitionCount(_ redis: RedisCluster) throws {
-        let key = sourceKeys.partitionCount
-        let wanted = String(config.partitioning.count)
-        _ = try redis.send(RedisCommand("SET", key, wanted, "NX"), slot: HashSlot(key: key)).throwIfError()
-        let stored = try redis.send(RedisCommand("GET", key), slot: HashSlot(key: key)).throwIfError().optionalString
-        guard stored == wanted else {
-            throw UnrecoverableError(description: "this deployment has \(stored ?? "?") partitions (\(key)), not \(wanted): start the router and the workers with --partitions \(stored ?? "?"); the count is fixed when a deployment is created")
-        }
     }
 
     private func route(on redis: RedisCluster, backoff: inout Backoff) throws {
@@ -235,19 +227,7 @@ public final class Router {
                     redirect = reply.text
                     return
                 }
-                for (_, list) in try StreamCommands.decodeXRead(reply, makeEntry: { _, idReply, body -> DeliveredEntry in
-                    guard let id = idReply.withBytes({ EntryID(utf8: $0) }) else {
-                        throw RedisError(kind: .protocolViolation, message: "XREAD entry id \(idReply.text) is not <ms>-<seq>")
-                    }
-                    guard let body else { return DeliveredEntry(source: source, id: id, entry: nil) }
-                    var fields: [RawEntry.Field] = []
-                    var k = 0
-                    while k < body.count {
-                        fields.append(RawEntry.Field(name: body[k].withBytes { Array($0) }, value: body[k + 1].withBytes { Array($0) }))
-                        k += 2
-                    }
-                    return DeliveredEntry(source: source, id: id, entry: RawEntry(source: source, id: id, fields: fields))
-                }) {
+                for (_, list) in try DeliveredEntry.decodeXRead(reply, keys: sourceKeys) {
                     entries += list
                 }
             }
