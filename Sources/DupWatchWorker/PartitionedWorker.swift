@@ -193,10 +193,7 @@ public final class PartitionedWorker {
 
     private func createGroups(_ partition: Partition, on connection: RedisConnection) throws {
         guard !partition.groupsCreated else { return }
-        let replies = try connection.pipeline(partition.keys.inputStreams.map {
-            StreamCommands.xgroupCreate($0, group: config.group, startID: "0")
-        })
-        for reply in replies where !StreamCommands.groupExisted(reply) { try reply.throwIfError() }
+        try ConsumerGroup(keys: partition.keys, name: config.group).create(on: connection)
         partition.groupsCreated = true
     }
 
@@ -207,11 +204,10 @@ public final class PartitionedWorker {
         let check = try connection.pipeline(partition.lease.watchCommands)
         _ = try connection.command("UNWATCH")
         guard try partition.lease.isHeld(according: check) else { throw LeaseLost() }
-        let infos = try connection.pipeline(partition.keys.inputStreams.map { RedisCommand("XINFO", "GROUPS", $0) })
-        partition.cursor.resume(at: try GroupCursor.positions(group: config.group, infos: Array(zip(EventSource.allCases, infos))))
+        let (positions, attempt) = try ConsumerGroup(keys: partition.keys, name: config.group).resume(on: connection)
+        partition.cursor.resume(at: positions)
         partition.frontier.removeAll()
-        let earlier = try connection.send(RedisCommand("GET", partition.keys.resumeAttempts(group: config.group))).throwIfError()
-        partition.attempt = Int(try earlier.optionalString.flatMap { Int64($0) } ?? 0) + 1
+        partition.attempt = attempt
         partition.attemptUncounted = true
         partition.headAlone = partition.attempt >= 2
         partition.giveUpHead = partition.attempt >= config.maxDeliveries

@@ -14,13 +14,8 @@ extension Worker {
     /// next entry is processed alone, so an entry that crashes the worker cannot take a whole
     /// batch down with it; at `--max-deliveries` that entry is dead-lettered as `max_deliveries`.
     func resume(_ connection: RedisConnection) throws {
-        let infos = try connection.pipeline(EventSource.allCases.map {
-            RedisCommand("XINFO", "GROUPS", config.keys.stream(for: $0))
-        })
-        let positions = try GroupCursor.positions(group: config.group, infos: Array(zip(EventSource.allCases, infos)))
+        let (positions, attempt) = try ConsumerGroup(keys: config.keys, name: config.group).resume(on: connection)
         cursor.resume(at: positions)
-        let earlier = try connection.send(RedisCommand("GET", config.keys.resumeAttempts(group: config.group))).throwIfError()
-        let attempt = Int(try earlier.optionalString.flatMap { Int64($0) } ?? 0) + 1
         resumeAttempts = attempt
         attemptUncounted = true
         giveUpHead = attempt >= config.maxDeliveries

@@ -138,27 +138,9 @@ public final class Worker {
         reset()
         let connection = try RedisConnection(url: config.redisURL, connectTimeoutMs: 2000,
                                              commandTimeoutMs: Int(config.blockTime.inMilliseconds) + 5000)
-        try createGroups(connection)
+        try ConsumerGroup(keys: config.keys, name: config.group).create(on: connection)
         self.connection = connection
         return connection
-    }
-
-    /// A new group reads the backlog from the beginning; an existing one is left as it is.
-    private func createGroups(_ connection: RedisConnection) throws {
-        let replies = try connection.pipeline(EventSource.allCases.map {
-            StreamCommands.xgroupCreate(config.keys.stream(for: $0), group: config.group, startID: "0")
-        })
-        for (source, reply) in zip(EventSource.allCases, replies) {
-            guard case .error = reply, !StreamCommands.groupExisted(reply) else { continue }
-            // Under OOM even an existing group's CREATE is refused; reading still works then.
-            if try groupExists(on: config.keys.stream(for: source), connection) { continue }
-            try reply.throwIfError()
-        }
-    }
-
-    private func groupExists(on stream: String, _ connection: RedisConnection) throws -> Bool {
-        guard case .array(let groups) = try connection.send(RedisCommand("XINFO", "GROUPS", stream)) else { return false }
-        return groups.contains { (try? $0.fieldMap["name"]?.string) == config.group }
     }
 
     /// Anything uncertain (an error, a reconnect, a lost lease) drops what memory says about
