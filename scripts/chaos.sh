@@ -16,6 +16,16 @@
 #   events=… worker_kills=… redis_kills=… alerts_expected=… alerts_got=… missing=0 doubled=0 deadletter=… max_recovery_ms=…
 # and exits non-zero on any mismatch.
 #
+# --cluster: the same proof on a real Redis Cluster (scripts/chaos_cluster.py has the details):
+#   scripts/chaos.sh --cluster [--seed S] [--events N] [--customers C] [--worker-kills K]
+#                    [--master-kills M] [--partitions P] [--binary PATH] [--keep]
+# A throwaway 6-node cluster (3 masters, 3 replicas), `dupwatch route` and 3 workers sharing
+# P partitions (default 8); the producer pushes with `XADD *`; K worker SIGKILLs (default 24),
+# workers added and stopped, router SIGKILLs and M master SIGKILLs (default 2) with failover;
+# then the cluster's input, under the cluster's ids, is drained by one worker on one Redis and
+# everything is compared. Last line:
+#   cluster-chaos events=… worker_kills=… master_kills=… rebalances=… alerts_expected=… alerts_got=… missing=0 doubled=0 state_ok=yes
+#
 # Both servers run with the project's redis.conf (AOF on, appendfsync everysec,
 # aof-load-truncated yes) when it exists, else with equivalent flags.
 # B's input is A's input replayed with the same entry ids (see scripts/chaos_verify.py for why),
@@ -30,22 +40,29 @@ WORKER_KILLS=30
 REDIS_KILLS=3
 BINARY=""
 KEEP=0
+CLUSTER=0
+WORKER_KILLS_SET=0
+MASTER_KILLS=2
+PARTITIONS=8
 
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --seed) SEED="$2"; shift 2 ;;
         --events) EVENTS="$2"; shift 2 ;;
         --customers) CUSTOMERS="$2"; shift 2 ;;
-        --worker-kills) WORKER_KILLS="$2"; shift 2 ;;
+        --worker-kills) WORKER_KILLS="$2"; WORKER_KILLS_SET=1; shift 2 ;;
         --redis-kills) REDIS_KILLS="$2"; shift 2 ;;
         --binary) BINARY="$2"; shift 2 ;;
         --keep) KEEP=1; shift ;;
+        --cluster) CLUSTER=1; shift ;;
+        --master-kills) MASTER_KILLS="$2"; shift 2 ;;
+        --partitions) PARTITIONS="$2"; shift 2 ;;
         -h | --help) usage; exit 0 ;;
         *) echo "chaos.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
-for value in "$EVENTS" "$WORKER_KILLS" "$REDIS_KILLS" ${SEED:+"$SEED"} ${CUSTOMERS:+"$CUSTOMERS"}; do
+for value in "$EVENTS" "$WORKER_KILLS" "$REDIS_KILLS" "$MASTER_KILLS" "$PARTITIONS" ${SEED:+"$SEED"} ${CUSTOMERS:+"$CUSTOMERS"}; do
     [[ "$value" =~ ^[0-9]+$ ]] || { echo "chaos.sh: '$value' is not a non-negative integer" >&2; exit 2; }
 done
 [[ -n "$SEED" ]] || SEED=$((RANDOM * 32768 + RANDOM))
@@ -87,7 +104,7 @@ cleanup() {
         [[ -f "$file" ]] || continue
         pid="$(cat "$file" 2>/dev/null || true)"
         [[ "$pid" =~ ^[0-9]+$ ]] || continue
-        if [[ -r "/proc/$pid/cmdline" ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qE 'redis-server|dupwatch|chaos_verify'; then
+        if [[ -r "/proc/$pid/cmdline" ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qE 'redis-server|dupwatch|chaos_verify|chaos_cluster'; then
             kill -9 "$pid" 2>/dev/null || true
         fi
     done
@@ -137,6 +154,22 @@ start_redis() { # name port dir -> pid file $TMP/redis-<name>.pid
     cat "$TMP/redis-$name.out" "$dir/redis.log" 2>/dev/null | tail -20 >&2
     die "redis-server $name did not start on port $port"
 }
+
+if [[ "$CLUSTER" == 1 ]]; then
+    command -v redis-cli >/dev/null || die "redis-cli not found (apt-get install redis-tools)"
+    PORT_A="$(free_port)"
+    start_redis a "$PORT_A" "$TMP/a"
+    [[ "$WORKER_KILLS_SET" == 1 ]] || WORKER_KILLS=24
+    log "cluster: seed $SEED, $EVENTS events, $CUSTOMERS customers, $PARTITIONS partitions, $WORKER_KILLS worker kills, $MASTER_KILLS master kills; reference on $PORT_A; $TMP"
+    status=0
+    python3 "$ROOT/scripts/chaos_cluster.py" run --root "$ROOT" --binary "$BINARY" --generator "$GENERATOR" \
+        --ref-url "redis://127.0.0.1:$PORT_A" --state-dir "$TMP" --seed "$SEED" --events "$EVENTS" \
+        --customers "$CUSTOMERS" --partitions "$PARTITIONS" --worker-kills "$WORKER_KILLS" --master-kills "$MASTER_KILLS" &
+    echo $! >"$TMP/supervisor.pid"
+    wait "$(cat "$TMP/supervisor.pid")" || status=$?
+    [[ $status -eq 0 ]] || log "mismatch or failure; process logs: $TMP/processes.log (use --keep or CHAOS_KEEP_ON_FAILURE=1 to keep them)"
+    exit "$status"
+fi
 
 PORT_A="$(free_port)"
 start_redis a "$PORT_A" "$TMP/a"

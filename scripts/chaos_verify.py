@@ -31,6 +31,7 @@ import collections
 import json
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -726,26 +727,44 @@ def short(value, limit=300):
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def cmd_verify(args):
-    ref = connect_retry(args.ref)
-    got = connect_retry(args.got)
-    diffs = []
+def single_snapshot(r):
+    """What one run left behind on one Redis: its input, alerts, dead letters and state, and
+    whatever is still unfinished (pending entries, group lag)."""
+    unfinished = []
+    for stream in INPUT_STREAMS:
+        summary = r.execute("XPENDING", stream, GROUP)
+        g = group_info(r, stream)
+        if summary and summary[0]:
+            unfinished.append("%s has %s entries pending (%s)" % (stream, summary[0], summary[3]))
+        if g is None:
+            unfinished.append("%s has no group %s" % (stream, GROUP))
+        elif g.get("lag") != 0:
+            unfinished.append("%s group lag is %r (last-delivered-id %s)" % (stream, g.get("lag"), g.get("last-delivered-id")))
+    return {
+        "inputs": {stream: xrange_all(r, stream) for stream in INPUT_STREAMS},
+        "alerts": [dict(pairs(fields)) for _, fields in xrange_all(r, ALERT_STREAM)],
+        "dead": [dead_letter_key(dict(pairs(fields))) for _, fields in xrange_all(r, DEADLETTER_STREAM)],
+        "state": scan_state(r),
+        "unfinished": unfinished,
+    }
 
-    def diff(kind, message):
-        diffs.append((kind, message))
 
-    chaos = {}
-    if args.chaos_json and os.path.exists(args.chaos_json):
-        with open(args.chaos_json) as f:
-            chaos = json.load(f)
-    for error in chaos.get("errors", []):
-        diff("chaos", error)
+def dead_letter_key(d):
+    """(source stream, source id, reason code): `reason` is "code: explanation", and the code is
+    what is compared. A partition's stream name loses its `:{tag}` suffix, so a partitioned
+    run's dead letters compare with a single node's."""
+    source = d.get("source_stream") or ""
+    return (re.sub(r":\{[^{}]*\}$", "", source), d.get("source_id"), (d.get("reason") or "").split(":", 1)[0])
 
+
+def compare(ref, got, diff):
+    """Compares two snapshots (the reference first), reporting each difference through
+    `diff(kind, message)`. Returns the counts of the summary line."""
     # 1. The input itself: same entries, same ids, in both.
     events = 0
     for stream in INPUT_STREAMS:
-        a = xrange_all(ref, stream)
-        b = xrange_all(got, stream)
+        a = ref["inputs"].get(stream, [])
+        b = got["inputs"].get(stream, [])
         events += len(a)
         if a != b:
             a_ids = {i for i, _ in a}
@@ -757,15 +776,8 @@ def cmd_verify(args):
                  "changed %d" % (stream, len(a), len(b), len(lost), lost[:3], len(extra), extra[:3], len(changed)))
 
     # 2. Alerts: the multiset of alert_ids, and each alert's content (all but detected_at).
-    def alerts_of(r):
-        out = []
-        for entry_id, fields in xrange_all(r, ALERT_STREAM):
-            d = dict(pairs(fields))
-            out.append(d)
-        return out
-
-    a_alerts = alerts_of(ref)
-    b_alerts = alerts_of(got)
+    a_alerts = ref["alerts"]
+    b_alerts = got["alerts"]
     a_count = collections.Counter(a["alert_id"] for a in a_alerts)
     b_count = collections.Counter(a["alert_id"] for a in b_alerts)
     missing = sorted(set(a_count) - set(b_count))
@@ -804,16 +816,8 @@ def cmd_verify(args):
         diff("alert", "... %d alerts differ in content in all" % content)
 
     # 3. Dead letters: count per reason, and which entries.
-    def dead_of(r):
-        out = []
-        for entry_id, fields in xrange_all(r, DEADLETTER_STREAM):
-            d = dict(pairs(fields))
-            # `reason` is "code: explanation"; the code is what is compared.
-            out.append((d.get("source_stream"), d.get("source_id"), (d.get("reason") or "").split(":", 1)[0]))
-        return out
-
-    a_dead = dead_of(ref)
-    b_dead = dead_of(got)
+    a_dead = ref["dead"]
+    b_dead = got["dead"]
     a_reasons = collections.Counter(x[2] for x in a_dead)
     b_reasons = collections.Counter(x[2] for x in b_dead)
     if a_reasons != b_reasons:
@@ -830,8 +834,8 @@ def cmd_verify(args):
         diff("deadletter", "... %d + %d dead letters differ in all" % (len(only_a), len(only_b)))
 
     # 4. Customer state: every key, every field, every member and score (TTLs ignored).
-    a_state = scan_state(ref)
-    b_state = scan_state(got)
+    a_state = ref["state"]
+    b_state = got["state"]
     state_diffs = 0
     for k in sorted(set(a_state) | set(b_state)):
         x = a_state.get(k)
@@ -853,21 +857,30 @@ def cmd_verify(args):
         diff("state", "... %d state keys differ in all (of %d / %d)" % (state_diffs, len(a_state), len(b_state)))
 
     # 5. Nothing pending, nothing unread (both runs; the reference is the sanity check).
-    for name, r in (("chaos", got), ("reference", ref)):
-        for stream in INPUT_STREAMS:
-            summary = r.execute("XPENDING", stream, GROUP)
-            g = group_info(r, stream)
-            if summary and summary[0]:
-                diff("pending", "%s run: %s has %s entries pending (%s)" % (name, stream, summary[0], summary[3]))
-            if g is None:
-                diff("pending", "%s run: %s has no group %s" % (name, stream, GROUP))
-            elif g.get("lag") != 0:
-                diff("pending", "%s run: %s group lag is %r (last-delivered-id %s)" % (name, stream, g.get("lag"), g.get("last-delivered-id")))
+    for name, snapshot in (("chaos", got), ("reference", ref)):
+        for message in snapshot["unfinished"]:
+            diff("pending", "%s run: %s" % (name, message))
 
+    return {"events": events, "alerts_expected": len(a_alerts), "alerts_got": len(b_alerts), "missing": len(missing),
+            "doubled": len(doubled), "deadletter": len(b_dead), "state_keys": len(b_state), "state_diffs": state_diffs}
+
+
+def print_diffs(diffs):
     for kind, message in diffs[:40]:
         print("DIFF %-10s %s" % (kind, message))
     if len(diffs) > 40:
         print("DIFF ... %d more" % (len(diffs) - 40))
+
+
+def cmd_verify(args):
+    chaos = {}
+    if args.chaos_json and os.path.exists(args.chaos_json):
+        with open(args.chaos_json) as f:
+            chaos = json.load(f)
+    diffs = [("chaos", error) for error in chaos.get("errors", [])]
+    counts = compare(single_snapshot(connect_retry(args.ref)), single_snapshot(connect_retry(args.got)),
+                     lambda kind, message: diffs.append((kind, message)))
+    print_diffs(diffs)
     if chaos:
         rk = chaos.get("max_recovery_by_kind", {})
         print("info: early_kills=%s aimed_kills=%s kills_with_work_outstanding=%s recoveries=%d stalled=%d "
@@ -876,13 +889,13 @@ def cmd_verify(args):
               % (chaos.get("early_kills"), chaos.get("aimed_kills"), chaos.get("kills_with_work_outstanding"),
                  len(chaos.get("recoveries", [])), len(chaos.get("stalled", [])), rk.get("worker_start"),
                  rk.get("redis_restart"), chaos.get("push_window_ms"), chaos.get("pusher_reconnects"),
-                 chaos.get("drain_ms"), len(b_state)))
+                 chaos.get("drain_ms"), counts["state_keys"]))
     print("events=%d worker_kills=%s redis_kills=%s alerts_expected=%d alerts_got=%d missing=%d doubled=%d "
           "deadletter=%d max_recovery_ms=%s"
-          % (events, chaos.get("worker_kills", 0), chaos.get("redis_kills", 0), len(a_alerts), len(b_alerts),
-             len(missing), len(doubled), len(b_dead), chaos.get("max_recovery_ms", 0)))
-    if args.events is not None and events != args.events:
-        print("DIFF input      expected %d input entries, found %d" % (args.events, events))
+          % (counts["events"], chaos.get("worker_kills", 0), chaos.get("redis_kills", 0), counts["alerts_expected"],
+             counts["alerts_got"], counts["missing"], counts["doubled"], counts["deadletter"], chaos.get("max_recovery_ms", 0)))
+    if args.events is not None and counts["events"] != args.events:
+        print("DIFF input      expected %d input entries, found %d" % (args.events, counts["events"]))
         return 1
     return 1 if diffs else 0
 
