@@ -77,6 +77,15 @@ public struct KeySchema: Sendable, Equatable {
         partitionTag.map { "\(prefix)dupwatch:routed:{\($0)}" } ?? "\(prefix)dupwatch:routed:{\(deadLetterStream)}"
     }
 
+    /// Hash: how far `dupwatch route` has copied each partition's alerts into the unpartitioned
+    /// alert stream (field: partition tag, value: last alert entry id read). In that stream's
+    /// slot, written with the copies.
+    public var alertFanInPosition: String { "\(prefix)dupwatch:alerts-copied:{\(alertStream)}" }
+
+    /// Sorted set: the alert ids copied into the unpartitioned alert stream lately (score: the
+    /// alert's entry time, ms), so that an alert a partition publishes again is not copied twice.
+    public var alertFanInRecent: String { "\(prefix)dupwatch:alerts-recent:{\(alertStream)}" }
+
     /// Sorted set: the live workers of `group` (member: consumer name, score: when its entry
     /// lapses, epoch ms); the partitions are shared among them.
     public func members(group: String) -> String { "\(prefix)dupwatch:members:\(group)" }

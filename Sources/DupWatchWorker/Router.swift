@@ -20,10 +20,18 @@ public struct RouterConfig: Sendable {
     public var positionRefresh: Duration
     public var deadLetterMaxLength: Int
     public var maxBackoff: Duration
+    /// Copy the partitions' alerts into the unpartitioned alert stream (`AlertFanIn`).
+    public var copyAlerts: Bool
+    /// How often the partitions' alert streams are read for new alerts when the last read
+    /// found no full batch.
+    public var alertCopyInterval: Duration
+    /// `XADD ... MAXLEN ~` of the unpartitioned alert stream.
+    public var alertStreamMaxLength: Int
 
     public init(seeds: [RedisURL], partitioning: Partitioning, prefix: String = "", batchSize: Int = 1000,
                 drain: Bool = false, idlePause: Duration = .milliseconds(5), positionRefresh: Duration = .seconds(1),
-                deadLetterMaxLength: Int = 100_000, maxBackoff: Duration = .seconds(5)) {
+                deadLetterMaxLength: Int = 100_000, maxBackoff: Duration = .seconds(5), copyAlerts: Bool = true,
+                alertCopyInterval: Duration = .milliseconds(10), alertStreamMaxLength: Int = 1_000_000) {
         self.seeds = seeds
         self.partitioning = partitioning
         self.prefix = prefix
@@ -33,6 +41,9 @@ public struct RouterConfig: Sendable {
         self.positionRefresh = positionRefresh
         self.deadLetterMaxLength = deadLetterMaxLength
         self.maxBackoff = maxBackoff
+        self.copyAlerts = copyAlerts
+        self.alertCopyInterval = alertCopyInterval
+        self.alertStreamMaxLength = alertStreamMaxLength
     }
 }
 
@@ -42,6 +53,8 @@ public struct RouterStats: Sendable {
     /// Entries found already routed (after a restart): re-adding them was refused.
     public var alreadyRouted = 0
     public var batches = 0
+    /// Alerts copied into the unpartitioned alert stream.
+    public var alertsCopied = 0
 }
 
 /// Moves entries from the three unpartitioned input streams into the partitions' streams, in
@@ -57,12 +70,16 @@ public struct RouterStats: Sendable {
 ///   position with them, and gets them again.
 /// An entry without a valid `customer_id` cannot be placed: it goes to the unpartitioned
 /// `stream:deadletter` (with its own position) with the usual reason.
+///
+/// It also copies the partitions' alerts back into the unpartitioned `stream:alerts:duplicate`
+/// (`AlertFanIn`), so the alert stream users tail is the same on every deployment.
 public final class Router {
     let config: RouterConfig
     let logger: Logger
     let stop: StopSignal
     private let sourceKeys: KeySchema
     private let partitionKeys: [KeySchema]
+    private let alertFanIn: AlertFanIn?
     public private(set) var stats = RouterStats()
 
     /// Where a routed entry goes.
@@ -77,6 +94,10 @@ public final class Router {
         self.stop = stop
         sourceKeys = KeySchema(prefix: config.prefix)
         partitionKeys = (0..<config.partitioning.count).map { config.partitioning.keys(of: $0, prefix: config.prefix) }
+        alertFanIn = config.copyAlerts
+            ? AlertFanIn(partitionKeys: partitionKeys, unified: sourceKeys, batchSize: config.batchSize,
+                         maxLength: config.alertStreamMaxLength)
+            : nil
     }
 
     /// Returns when stopped, or caught up in `drain` mode. Throws for what retrying cannot fix:
@@ -111,12 +132,15 @@ public final class Router {
     }
 
     private func route(on redis: RedisCluster, backoff: inout Backoff) throws {
+        alertFanIn?.forgetPositions()
         var positions = try resumePositions(redis)
         var routedThrough = positions
         var marks = StreamWatermarks()
         var lastRefresh = ContinuousClock.now
         var stale: Set<Destination> = []
         var idleRounds = 0
+        var lastAlertCopy = ContinuousClock.now - config.alertCopyInterval
+        var moreAlerts = false
         while !stop.isStopped {
             var readAny = false
             // A stream that is ahead of the others waits: what it read is carried until the
@@ -142,7 +166,12 @@ public final class Router {
                 stale = []
                 lastRefresh = .now
             }
-            if idle {
+            if let alertFanIn, moreAlerts || idle && config.drain || ContinuousClock.now - lastAlertCopy >= config.alertCopyInterval {
+                moreAlerts = try alertFanIn.step(on: redis)
+                lastAlertCopy = .now
+                stats.alertsCopied = alertFanIn.copied
+            }
+            if idle, !moreAlerts {
                 if config.drain { return }
                 idleRounds += 1
                 // Read again soon after activity, less often the longer nothing comes (0.25 ms
