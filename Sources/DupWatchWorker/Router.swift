@@ -125,7 +125,8 @@ public final class Router {
                 let delay = backoff.nextDelayMs()
                 logger.warning("router: \(error); resuming from the partitions' positions in \(delay) ms")
                 pause(ms: delay)
-                try? cluster?.refreshTopology()
+                // New connections: one that failed mid-pipeline may still owe replies.
+                cluster = nil
             }
         }
         return stats
@@ -315,18 +316,15 @@ public final class Router {
                 for destination in destinations {
                     written.append((destination, try connection.write(transaction: batches[destination]!.map(\.encoded))))
                 }
+                // Every transaction's replies are read before the refused entries are looked up
+                // on the same connection.
+                var refused: [(Destination, [String])] = []
                 for (destination, transaction) in written {
                     switch try connection.outcome(of: transaction) {
                     case .executed(let errors) where errors.isEmpty:
                         break
                     case .executed(let errors):
-                        try checkAlreadyRouted(ids[destination] ?? [], errors: errors, on: connection)
-                        if destination == .deadLetters {
-                            stats.deadLetters -= errors.count
-                        } else {
-                            stats.routed -= errors.count
-                        }
-                        stats.alreadyRouted += errors.count
+                        refused.append((destination, errors))
                     case .aborted(let error) where error.serverCode == "MOVED" || error.serverCode == "ASK"
                         || error.serverCode == "TRYAGAIN" || error.serverCode == "CLUSTERDOWN":
                         retry.append(destination)
@@ -335,6 +333,15 @@ public final class Router {
                     case .watchFailed:
                         retry.append(destination)
                     }
+                }
+                for (destination, errors) in refused {
+                    try checkAlreadyRouted(ids[destination] ?? [], errors: errors, on: connection)
+                    if destination == .deadLetters {
+                        stats.deadLetters -= errors.count
+                    } else {
+                        stats.routed -= errors.count
+                    }
+                    stats.alreadyRouted += errors.count
                 }
             }
             if !retry.isEmpty { try redis.refreshTopology() }

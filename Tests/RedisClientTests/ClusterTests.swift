@@ -69,6 +69,18 @@ struct ClusterTests {
         }
     }
 
+    /// A caller that wrote commands and failed before reading their replies must not hand the
+    /// next caller a connection whose next reply answers one of those commands.
+    @Test func aConnectionLeftOwingRepliesIsReplaced() throws {
+        let server = try RedisTestServer()
+        let client = try RedisCluster(seeds: [server.url]) // not in cluster mode: one node
+        try client.command("SET", "k", "v")
+        let slot = HashSlot(key: "k")
+        try client.connection(for: slot).write([RedisCommand("INCR", "counter"), RedisCommand("INCR", "counter")])
+        #expect(try client.command("GET", "k").string == "v")
+        #expect(try client.connection(for: slot).send(RedisCommand("PING")).string == "PONG")
+    }
+
     @Test func aMovedSlotIsFollowedAndRemembered() throws {
         let cluster = try RedisTestCluster()
         let client = try RedisCluster(seeds: cluster.seeds)

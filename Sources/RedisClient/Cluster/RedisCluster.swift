@@ -141,7 +141,9 @@ public final class RedisCluster {
     }
 
     private func connection(to node: ClusterNode) throws -> RedisConnection {
-        if let existing = connections[node], !existing.isBroken { return existing }
+        // A connection that still owes replies was left by a caller that failed between writing
+        // and reading: its next reply would answer the wrong command, so it is replaced.
+        if let existing = connections[node], !existing.isBroken, existing.unreadReplies == 0 { return existing }
         var url = seeds[0]
         url.host = node.host
         url.port = node.port
