@@ -88,6 +88,19 @@ struct RouterTests {
         #expect(try h.deadLetters().count == 1)
     }
 
+    /// A router that lost its positions routes everything again: every partition's XADDs are
+    /// refused as already there, and it says nothing and goes on (it once stopped for good,
+    /// looking up the first refusal while the other partitions' replies were unread).
+    @Test func routingAgainWithoutPositionsIntoManyPartitionsAtOnceIsQuiet() async throws {
+        let h = try Harness()
+        for i in 0..<40 { try h.xadd(Streams.cart, ["type": "add", "customer_id": "c\(i)", "sku": "S"]) }
+        #expect(try await h.runDupwatch(["route", "--redis-url", h.url, "--partitions", "4", "--drain"]).exitedZero)
+        for key in try h.redis.command("KEYS", "dupwatch:routed:*").array { try h.redis.command("DEL", try key.string) }
+        let again = try await h.runDupwatch(["route", "--redis-url", h.url, "--partitions", "4", "--drain", "--log-level", "warning"], timeout: 30)
+        #expect(again.exitedZero, "\(again)")
+        #expect(again.stderr.isEmpty, "\(again.stderr)")
+    }
+
     @Test func anotherPartitionCountIsRefused() async throws {
         let h = try Harness()
         #expect(try await h.runDupwatch(["route", "--redis-url", h.url, "--partitions", "4", "--drain"]).exitedZero)
