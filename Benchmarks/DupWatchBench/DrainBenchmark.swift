@@ -10,6 +10,8 @@ public struct DrainBenchmark {
         public var alerts: Int64
         public var deadLetters: Int64
         public var redisMicrosPerEvent: Double
+        /// All of redis-server's CPU (`RedisInfo.totalCPUMicros`) per event.
+        public var redisProcessMicrosPerEvent: Double
         public var workerMicrosPerEvent: Double
         public var workerMaxRSSBytes: Int64
         public var memoryDeltaBytes: Int64
@@ -73,6 +75,7 @@ public struct DrainBenchmark {
             eventsPerSecond: n / result.wallSeconds,
             alerts: alerts, deadLetters: deadLetters,
             redisMicrosPerEvent: (after.mainThreadCPUMicros - before.mainThreadCPUMicros) / n,
+            redisProcessMicrosPerEvent: (after.totalCPUMicros - before.totalCPUMicros) / n,
             workerMicrosPerEvent: result.cpuSeconds * 1e6 / n,
             workerMaxRSSBytes: result.maxRSSBytes,
             memoryDeltaBytes: after.usedMemory - before.usedMemory,

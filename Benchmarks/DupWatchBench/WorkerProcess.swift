@@ -54,13 +54,33 @@ public struct WorkerProcess {
             if done == pid || (done == -1 && errno != EINTR) { break }
             usleep(20_000)
         }
-        let wall = startedAt.duration(to: .now)
+        return result(status: status, usage: usage, wall: startedAt.duration(to: .now), peakKB: peakKB)
+    }
+
+    /// `wait` for several children at once, each sampled until it exits, so that a child that
+    /// exits while another is waited for still gets its own wall time and peak RSS.
+    public static func waitAll(_ pids: [pid_t], startedAt: ContinuousClock.Instant) -> [Result] {
+        var results = [Result?](repeating: nil, count: pids.count)
+        var peaksKB = [Int64](repeating: 0, count: pids.count)
+        while results.contains(where: { $0 == nil }) {
+            for (index, pid) in pids.enumerated() where results[index] == nil {
+                if let hwm = highWaterMarkKB(pid) { peaksKB[index] = max(peaksKB[index], hwm) }
+                var status: Int32 = 0
+                var usage = rusage()
+                let done = wait4(pid, &status, WNOHANG, &usage)
+                guard done == pid || (done == -1 && errno != EINTR) else { continue }
+                results[index] = result(status: status, usage: usage, wall: startedAt.duration(to: .now), peakKB: peaksKB[index])
+            }
+            usleep(20_000)
+        }
+        return results.map { $0! }
+    }
+
+    private static func result(status: Int32, usage: rusage, wall: Duration, peakKB: Int64) -> Result {
         let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
             + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
         let exitCode = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return Result(status: exitCode,
-                      wallSeconds: wall.inSeconds,
-                      cpuSeconds: cpu, maxRSSBytes: peakKB * 1024)
+        return Result(status: exitCode, wallSeconds: wall.inSeconds, cpuSeconds: cpu, maxRSSBytes: peakKB * 1024)
     }
 
     /// Whether the child has exited: it is a zombie until `wait` reaps it, so its pid cannot have

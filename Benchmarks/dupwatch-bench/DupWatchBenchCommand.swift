@@ -6,6 +6,6 @@ struct DupWatchBenchCommand: ParsableCommand {
         commandName: "dupwatch-bench",
         abstract: "DupWatch's benchmarks: seeded workloads, drain and latency measurements, the host's latency floor.",
         discussion: "Not part of the product: scripts/bench.sh builds and runs it.",
-        subcommands: [BenchCommand.self, GenerateCommand.self, RelayCommand.self, SummaryCommand.self]
+        subcommands: [BenchCommand.self, ClusterCommand.self, GenerateCommand.self, RelayCommand.self, SummaryCommand.self]
     )
 }
