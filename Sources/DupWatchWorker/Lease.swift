@@ -14,7 +14,9 @@ struct Lease {
 
     enum Attempt {
         case acquired
-        case heldBy(String)
+        /// `lapsesInMs`: the holder's lease's remaining time to live (nil when unknown), so that a
+        /// dead holder's partition is taken the moment its lease lapses.
+        case heldBy(String, lapsesInMs: Int64?)
     }
 
     /// A cleanly stopping owner leaves `released:<consumer>` behind instead of deleting the key.
@@ -26,16 +28,17 @@ struct Lease {
     /// a live worker in another container could lose its lease to it. A crashed holder's lease
     /// lapses after its TTL.
     func acquire(on connection: RedisConnection) throws -> Attempt {
-        let replies = try connection.pipeline([RedisCommand("WATCH", key), RedisCommand("GET", key)])
+        let replies = try connection.pipeline([RedisCommand("WATCH", key), RedisCommand("GET", key), RedisCommand("PTTL", key)])
         try replies[0].throwIfError()
         let holder = try replies[1].throwIfError().optionalString
         if let holder, holder != owner, !holder.hasPrefix(Self.releasedPrefix) {
             _ = try connection.command("UNWATCH")
-            return .heldBy(holder)
+            let ttl = try replies[2].throwIfError().int
+            return .heldBy(holder, lapsesInMs: ttl >= 0 ? ttl : nil)
         }
         switch try connection.transaction([RedisCommand("SET", key, owner, "PX", String(ttl.inMilliseconds))]) {
         case .executed: return .acquired
-        case .watchFailed: return .heldBy(holder ?? "another worker")
+        case .watchFailed: return .heldBy(holder ?? "another worker", lapsesInMs: nil)
         case .aborted(let error): throw error
         }
     }

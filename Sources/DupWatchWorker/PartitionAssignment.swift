@@ -15,6 +15,16 @@ public enum PartitionAssignment {
     ///   - count: the number of partitions.
     ///   - members: the live workers' consumer names.
     ///   - holders: the current holder of each partition that has one.
+    /// When to renew the membership and assign again (epoch ms): a third of a TTL from now, or
+    /// just after the next other member's entry lapses if that is sooner. A member lapses only
+    /// when it stopped renewing (a live one renews every third of a TTL), so its partitions are
+    /// given out the moment it is gone rather than up to a third of a TTL later.
+    public static func nextHeartbeatMs(nowMs: Int64, ttlMs: Int64, memberExpiries: [String: Int64], me: String) -> Int64 {
+        let regular = nowMs + max(100, ttlMs / 3)
+        let nextLapse = memberExpiries.filter { $0.key != me && $0.value > nowMs }.values.min()
+        return min(regular, nextLapse.map { $0 + 1 } ?? regular)
+    }
+
     public static func assign(count: Int, members: Set<String>, holders: [Int: String]) -> [Int: String] {
         let sorted = members.sorted()
         guard !sorted.isEmpty else { return [:] }

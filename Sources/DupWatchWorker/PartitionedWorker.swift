@@ -113,7 +113,12 @@ public final class PartitionedWorker {
         let slot = HashSlot(key: key)
         _ = try redis.send(RedisCommand("ZADD", key, String(now + ttl), config.consumer), slot: slot).throwIfError()
         _ = try redis.send(RedisCommand("ZREMRANGEBYSCORE", key, "-inf", String(now)), slot: slot).throwIfError()
-        let members = Set(try redis.send(RedisCommand("ZRANGE", key, "0", "-1"), slot: slot).throwIfError().array.map { try $0.string })
+        let listed = try redis.send(RedisCommand("ZRANGE", key, "0", "-1", "WITHSCORES"), slot: slot).throwIfError().array
+        var expiries: [String: Int64] = [:]
+        for index in stride(from: 0, to: listed.count - 1, by: 2) {
+            expiries[try listed[index].string] = Int64(try listed[index + 1].string) ?? 0
+        }
+        let members = Set(expiries.keys)
         var holders: [Int: String] = [:]
         for partition in partitions {
             let holder = try redis.send(RedisCommand("GET", partition.lease.key), slot: partition.slot).throwIfError().optionalString
@@ -124,7 +129,8 @@ public final class PartitionedWorker {
             partition.runner.assignment(mine: assignment[partition.runner.partition] == config.consumer)
         }
         assignedOnce = true
-        nextHeartbeat = ContinuousClock.now + .milliseconds(max(100, ttl / 3))
+        let next = PartitionAssignment.nextHeartbeatMs(nowMs: now, ttlMs: ttl, memberExpiries: expiries, me: config.consumer)
+        nextHeartbeat = ContinuousClock.now + .milliseconds(max(0, next - now))
     }
 
     /// On a clean stop: out of the members, and every held lease handed over at once.
@@ -155,8 +161,8 @@ public final class PartitionedWorker {
                 case .acquired:
                     logger.info("consumer \(config.consumer) holds partition \(partition.runner.partition)")
                     partition.runner.leaseAcquired(nowMs: now)
-                case .heldBy:
-                    partition.runner.leaseHeldElsewhere(nowMs: now)
+                case .heldBy(_, let lapsesInMs):
+                    partition.runner.leaseHeldElsewhere(nowMs: now, lapsesInMs: lapsesInMs)
                 }
             case .resume:
                 try resume(partition, on: connection)

@@ -165,7 +165,7 @@ public final class Worker {
             cache.removeAll()
             logger.info("consumer \(config.consumer) owns the streams of group \(config.group)")
             return true
-        case .heldBy(let holder):
+        case .heldBy(let holder, _):
             if !standbyLogged {
                 logger.notice("standby: group \(config.group) is owned by \(holder); taking over when its lease (\(config.leaseTTL.text)) lapses")
                 standbyLogged = true

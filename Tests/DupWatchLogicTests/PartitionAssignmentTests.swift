@@ -20,6 +20,17 @@ struct PartitionAssignmentTests {
         #expect(PartitionAssignment.assign(count: 8, members: [], holders: [:]).isEmpty)
     }
 
+    @Test func theNextHeartbeatComesJustAfterAnotherMembersEntryLapsesIfThatIsSooner() {
+        let ttl: Int64 = 9_000
+        // Alone, or with members that renewed lately: a third of a TTL.
+        #expect(PartitionAssignment.nextHeartbeatMs(nowMs: 1_000, ttlMs: ttl, memberExpiries: ["me": 10_000], me: "me") == 4_000)
+        #expect(PartitionAssignment.nextHeartbeatMs(nowMs: 1_000, ttlMs: ttl, memberExpiries: ["me": 10_000, "b": 9_500], me: "me") == 4_000)
+        // A member that stopped renewing lapses at 2,500: assign again right after.
+        #expect(PartitionAssignment.nextHeartbeatMs(nowMs: 1_000, ttlMs: ttl, memberExpiries: ["me": 10_000, "b": 9_500, "dead": 2_500], me: "me") == 2_501)
+        // Entries already lapsed (removed before the read) and this worker's own do not count.
+        #expect(PartitionAssignment.nextHeartbeatMs(nowMs: 1_000, ttlMs: ttl, memberExpiries: ["me": 1_200, "gone": 900], me: "me") == 4_000)
+    }
+
     @Test func aJoiningMemberTakesOnlyWhatItNeeds() {
         let before = PartitionAssignment.assign(count: 64, members: ["a", "b"], holders: [:])
         let after = PartitionAssignment.assign(count: 64, members: ["a", "b", "c"], holders: before)

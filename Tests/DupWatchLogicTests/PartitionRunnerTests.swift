@@ -41,6 +41,18 @@ struct PartitionRunnerTests {
         #expect(runner.next(nowMs: 3_100) == .acquireLease)
     }
 
+    @Test func aLeaseThatLapsesSoonerIsTriedAgainJustAfterItLapses() {
+        var runner = PartitionRunner(partition: 0, leaseTTLMs: ttl)
+        runner.assignment(mine: true)
+        #expect(runner.next(nowMs: 100) == .acquireLease)
+        runner.leaseHeldElsewhere(nowMs: 100, lapsesInMs: 700)
+        #expect(runner.next(nowMs: 101) == .wait(untilMs: 801))
+        #expect(runner.next(nowMs: 801) == .acquireLease)
+        // A live holder's lease (renewed every third of a TTL) is asked again no sooner than before.
+        runner.leaseHeldElsewhere(nowMs: 801, lapsesInMs: 8_500)
+        #expect(runner.next(nowMs: 802) == .wait(untilMs: 3_801))
+    }
+
     @Test func anIdlePartitionRenewsItsLeaseBeforeAThirdOfTheTTLPasses() {
         var runner = running()
         #expect(runner.next(nowMs: 2_999) == .read)
