@@ -38,6 +38,11 @@ struct BenchCommand: ParsableCommand {
         and the alerts are read from every partition's stream. 1: the worker alone, as always.
         """)
     var partitions: Int = 1
+    @Flag(help: """
+        With --partitions: time each alert where users tail it, in stream:alerts:duplicate (the \
+        router copies the partitions' alerts there), instead of in its partition's own stream.
+        """)
+    var tailUnifiedAlerts = false
     @Option(help: "A shared library to LD_PRELOAD into dupwatch's processes (scripts/bench.sh passes jemalloc, as scripts/run.sh uses it).")
     var preload: String?
     @Option(help: "Write an SVG of the latency distribution and the backlog over time.") var plot: String?
@@ -52,6 +57,9 @@ struct BenchCommand: ParsableCommand {
     var measureFloor = false
 
     func validate() throws {
+        if tailUnifiedAlerts, partitions == 1 {
+            throw ValidationError("--tail-unified-alerts needs --partitions 2 or more: one partition publishes to stream:alerts:duplicate itself")
+        }
         if partitions > 1 {
             guard (try? Partitioning(count: partitions)) != nil else { throw ValidationError("--partitions must be a power of two, 1 to 1024") }
             guard !measureFloor, latencyWarmEvents == 0 else {
@@ -221,7 +229,8 @@ struct BenchCommand: ParsableCommand {
         if partitions > 1, worker.first == Self.siblingWorker {
             let partitioning = try Partitioning(count: partitions)
             let keys = (0..<partitions).map { partitioning.keys(of: $0) }
-            latency = LatencyBenchmark(urlText: urlText, alertStreams: keys.map(\.alertStream), lagStreams: keys.flatMap(\.inputStreams))
+            latency = LatencyBenchmark(urlText: urlText, alertStreams: tailUnifiedAlerts ? [KeySchema().alertStream] : keys.map(\.alertStream),
+                                       lagStreams: keys.flatMap(\.inputStreams))
             arguments += ["--partitions", String(partitions)]
             router = try WorkerProcess(arguments: [Self.siblingWorker, "route", "--redis-url", urlText, "--partitions", String(partitions),
                                                    "--log-level", "warning"], environment: ownEnvironment).start()
