@@ -197,8 +197,9 @@ struct WorkerLifecycleTests {
     static func interruptedRunMatchesCleanRun(signal: Int32, batch: Int,
                                               interruptWhen: (Harness, DupwatchProcess) async throws -> Void) async throws {
         // A tail of unrelated cart events keeps the worker busy past the interruption even on a
-        // loaded host; it raises no alert.
-        let tail = (0..<8_000).map { i in
+        // loaded host (8,000 were once all drained before a starved test noticed the first
+        // alerts); it raises no alert.
+        let tail = (0..<30_000).map { i in
             (stream: Streams.cart, id: "\(2_000_000 + i)-0",
              fields: [("type", "add"), ("customer_id", "TAIL\(i % 100)"), ("sku", "S\(i)"), ("ts", "2026-12-01T10:00:00Z")])
         }
