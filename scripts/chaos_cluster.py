@@ -33,14 +33,13 @@ alerts_expected=… alerts_got=… missing=0 doubled=0 state_ok=yes`; exits 1 on
 
 import argparse
 import collections
-import json
 import os
 import random
 import re
 import signal
+import socket
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -239,7 +238,6 @@ class Nodes:
 
 def free_ports(count):
     """`count` ports p whose cluster bus port p + 10000 is free too."""
-    import socket
     ports = []
     while len(ports) < count:
         s = socket.socket()
@@ -297,80 +295,32 @@ def wait_for(condition, timeout, what):
 
 # ----------------------------------------------------------------------------- the producer
 
-class Producer(threading.Thread):
+class Producer(cv.PacedPusher):
     """Pushes the workload in order with `XADD *`, a chunk at a time: the chunk's entries go
-    to their streams' nodes, then `WAIT 1` on each node touched. `hold()` returns once the
-    producer is between chunks and stays there until `release()`."""
+    to their streams' nodes, then `WAIT 1` on each node touched."""
 
     def __init__(self, cluster_ports, entries, chunk=250):
-        super().__init__(daemon=True)
+        super().__init__(entries, chunk)
         self.cluster = Cluster(cluster_ports)
-        self.entries = entries
-        self.chunk = chunk
-        self.position = 0
-        self.target = 0
-        self.held = False
-        self.idle = threading.Event()
-        self.cond = threading.Condition()
-        self.stopping = False
-        self.error = None
         self.uncertain = 0
         self.unreplicated_chunks = 0
 
-    def set_target(self, count):
-        with self.cond:
-            self.target = max(self.target, min(count, len(self.entries)))
-            self.cond.notify_all()
-
-    def hold(self):
-        with self.cond:
-            self.held = True
-            self.cond.notify_all()
-        self.idle.wait()
-
-    def release(self):
-        with self.cond:
-            self.held = False
-            self.cond.notify_all()
-
-    def stop(self):
-        with self.cond:
-            self.stopping = True
-            self.cond.notify_all()
-
-    def done(self):
-        return self.position >= len(self.entries)
-
-    def run(self):
-        try:
-            while True:
-                with self.cond:
-                    while not self.stopping and (self.held or self.position >= self.target):
-                        self.idle.set()
-                        self.cond.wait(0.1)
-                    if self.stopping:
-                        self.idle.set()
-                        return
-                    self.idle.clear()
-                    end = min(self.target, self.position + self.chunk)
-                by_stream = collections.OrderedDict()
-                for stream, _, fields in self.entries[self.position:end]:
-                    by_stream.setdefault(stream, []).append(["XADD", stream, "*"] + list(fields))
-                for stream, commands in by_stream.items():
-                    # WAIT gives up well within the connection's timeout (a master whose replica
-                    # is down answers 0 after 500 ms): a read timing out would leave it unknown
-                    # which XADDs were taken, and sending them again could add them twice.
-                    replies = self.cluster.pipeline(stream, commands + [["WAIT", 1, 500]])
-                    self.uncertain += self.cluster.uncertain
-                    for reply in replies[:-1]:
-                        if isinstance(reply, cv.RedisReplyError):
-                            raise RuntimeError("XADD to %s refused: %s" % (stream, reply))
-                    if replies[-1] == 0:
-                        self.unreplicated_chunks += 1
-                self.position = end
-        except Exception as error:  # reported by the supervisor
-            self.error = "%s: %s" % (type(error).__name__, error)
-            self.idle.set()
+    def push(self, end):
+        by_stream = collections.OrderedDict()
+        for stream, _, fields in self.entries[self.position:end]:
+            by_stream.setdefault(stream, []).append(["XADD", stream, "*"] + list(fields))
+        for stream, commands in by_stream.items():
+            # WAIT gives up well within the connection's timeout (a master whose replica
+            # is down answers 0 after 500 ms): a read timing out would leave it unknown
+            # which XADDs were taken, and sending them again could add them twice.
+            replies = self.cluster.pipeline(stream, commands + [["WAIT", 1, 500]])
+            self.uncertain += self.cluster.uncertain
+            for reply in replies[:-1]:
+                if isinstance(reply, cv.RedisReplyError):
+                    raise RuntimeError("XADD to %s refused: %s" % (stream, reply))
+            if replies[-1] == 0:
+                self.unreplicated_chunks += 1
+        self.position = end
 
 
 # ----------------------------------------------------------------------------- the run

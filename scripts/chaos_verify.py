@@ -268,31 +268,37 @@ class Monitor(threading.Thread):
             return list(self.samples)
 
 
-class Pusher(threading.Thread):
-    """Replays the input with its original entry ids, in processing order, at a given pace.
+class PacedPusher(threading.Thread):
+    """Pushes `entries` in order, a chunk at a time, up to a target the supervisor raises
+    (`set_target`); `hold()` returns once it is between chunks and keeps it there until
+    `release()`. A subclass's `push(end)` sends entries[position:end] and moves `position`."""
 
-    Survives redis-server kills: after a reconnect it asks every stream for its last id and goes
-    on from there (an XADD the AOF lost is simply pushed again; ids make it idempotent)."""
-
-    def __init__(self, url, entries, chunk=100, pause=0.02):
+    def __init__(self, entries, chunk):
         super().__init__(daemon=True)
-        self.url = url
         self.entries = entries
         self.chunk = chunk
-        self.pause = pause
         self.target = 0
         self.position = 0
-        self.reconnects = 0
-        self.repushed = 0
         self.cond = threading.Condition()
         self.stopping = False
+        self.held = False
+        self.idle = threading.Event()
         self.error = None
-        self.first_push_ms = None
-        self.last_push_ms = None
 
     def set_target(self, count):
         with self.cond:
             self.target = max(self.target, min(count, len(self.entries)))
+            self.cond.notify_all()
+
+    def hold(self):
+        with self.cond:
+            self.held = True
+            self.cond.notify_all()
+        self.idle.wait()
+
+    def release(self):
+        with self.cond:
+            self.held = False
             self.cond.notify_all()
 
     def stop(self):
@@ -302,6 +308,43 @@ class Pusher(threading.Thread):
 
     def done(self):
         return self.position >= len(self.entries)
+
+    def push(self, end):
+        raise NotImplementedError
+
+    def run(self):
+        try:
+            while True:
+                with self.cond:
+                    while not self.stopping and (self.held or self.position >= self.target):
+                        self.idle.set()
+                        self.cond.wait(0.1)
+                    if self.stopping:
+                        self.idle.set()
+                        return
+                    self.idle.clear()
+                    end = min(self.target, self.position + self.chunk)
+                self.push(end)
+        except Exception as error:  # reported by the supervisor
+            self.error = "%s: %s" % (type(error).__name__, error)
+            self.idle.set()
+
+
+class Pusher(PacedPusher):
+    """Replays the input with its original entry ids, in processing order, at a given pace.
+
+    Survives redis-server kills: after a reconnect it asks every stream for its last id and goes
+    on from there (an XADD the AOF lost is simply pushed again; ids make it idempotent)."""
+
+    def __init__(self, url, entries, chunk=100, pause=0.02):
+        super().__init__(entries, chunk)
+        self.url = url
+        self.pause = pause
+        self.conn = None
+        self.reconnects = 0
+        self.repushed = 0
+        self.first_push_ms = None
+        self.last_push_ms = None
 
     def resync(self, conn):
         """Position = first entry not present in Redis (Redis holds a prefix of the list)."""
@@ -320,43 +363,32 @@ class Pusher(threading.Thread):
             self.repushed += self.position - position
         self.position = position
 
-    def run(self):
-        conn = None
+    def push(self, end):
         try:
-            while True:
-                with self.cond:
-                    while not self.stopping and self.position >= self.target:
-                        self.cond.wait(0.1)
-                    if self.stopping:
-                        return
-                    end = min(self.target, self.position + self.chunk)
-                try:
-                    if conn is None:
-                        conn = connect_retry(self.url, deadline_s=120)
-                        self.resync(conn)
-                        if self.position >= end:
-                            continue
-                    batch = self.entries[self.position:end]
-                    replies = conn.pipeline([["XADD", s, i] + list(f) for s, i, f in batch])
-                    for (s, i, _), reply in zip(batch, replies):
-                        if isinstance(reply, RedisReplyError):
-                            raise RuntimeError("XADD %s %s refused: %s" % (s, i, reply))
-                    t = now_ms()
-                    if self.first_push_ms is None:
-                        self.first_push_ms = t
-                    self.last_push_ms = t
-                    self.position = end
-                except (OSError, ConnectionError):
-                    if conn is not None:
-                        conn.close()
-                    conn = None
-                    self.reconnects += 1
-                    time.sleep(0.02)
-                    continue
-                if self.pause:
-                    time.sleep(self.pause)
-        except Exception as error:  # reported by the supervisor
-            self.error = "%s: %s" % (type(error).__name__, error)
+            if self.conn is None:
+                self.conn = connect_retry(self.url, deadline_s=120)
+                self.resync(self.conn)
+                if self.position >= end:
+                    return
+            batch = self.entries[self.position:end]
+            replies = self.conn.pipeline([["XADD", s, i] + list(f) for s, i, f in batch])
+            for (s, i, _), reply in zip(batch, replies):
+                if isinstance(reply, RedisReplyError):
+                    raise RuntimeError("XADD %s %s refused: %s" % (s, i, reply))
+            t = now_ms()
+            if self.first_push_ms is None:
+                self.first_push_ms = t
+            self.last_push_ms = t
+            self.position = end
+        except (OSError, ConnectionError):
+            if self.conn is not None:
+                self.conn.close()
+            self.conn = None
+            self.reconnects += 1
+            time.sleep(0.02)
+            return
+        if self.pause:
+            time.sleep(self.pause)
 
 
 def write_pid(path, pid):
