@@ -29,26 +29,19 @@ public struct NodeCounters: Sendable, Equatable {
     /// From the text of `INFO all` (lines `name:value`, `cmdstat_x:calls=3,usec=...`,
     /// `errorstat_X:count=2`).
     public init(node: String, info text: String) {
-        var values: [Substring: Substring] = [:]
+        let values = RedisInfo.fields(info: text)
         var calls: [String: Int64] = [:]
         var errors: [String: Int64] = [:]
-        for line in text.split(whereSeparator: \.isNewline) {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let name = line[..<colon], value = line[line.index(after: colon)...]
+        for (name, value) in values {
             if name.hasPrefix("cmdstat_") {
                 calls[String(name.dropFirst("cmdstat_".count))] = Self.field("calls", of: value)
             } else if name.hasPrefix("errorstat_") {
                 errors[String(name.dropFirst("errorstat_".count))] = Self.field("count", of: value)
-            } else {
-                values[name] = value
             }
         }
-        func double(_ key: Substring) -> Double { values[key].flatMap { Double($0) } ?? 0 }
-        self.init(node: node, isReplica: values["role"] == "slave",
-                  mainThreadCPUMicros: (double("used_cpu_sys_main_thread") + double("used_cpu_user_main_thread")) * 1e6,
-                  processCPUMicros: (double("used_cpu_sys") + double("used_cpu_user") + double("used_cpu_sys_children")
-                    + double("used_cpu_user_children")) * 1e6,
-                  calls: calls, errors: errors)
+        let cpu = RedisInfo.cpuMicros(values)
+        self.init(node: node, isReplica: values["role"] == "slave", mainThreadCPUMicros: cpu.mainThread,
+                  processCPUMicros: cpu.process, calls: calls, errors: errors)
     }
 
     public static func read(_ connection: RedisConnection, node: String) throws -> NodeCounters {

@@ -17,10 +17,10 @@ public struct RedisInfo: Sendable {
     public static func read(_ connection: RedisConnection) throws -> RedisInfo {
         let values = try fields(connection, section: "all")
         func double(_ key: Substring) -> Double { values[key].flatMap { Double($0) } ?? 0 }
+        let cpu = cpuMicros(values)
         return RedisInfo(
-            mainThreadCPUMicros: (double("used_cpu_sys_main_thread") + double("used_cpu_user_main_thread")) * 1e6,
-            totalCPUMicros: (double("used_cpu_sys") + double("used_cpu_user") + double("used_cpu_sys_children")
-                + double("used_cpu_user_children")) * 1e6,
+            mainThreadCPUMicros: cpu.mainThread,
+            totalCPUMicros: cpu.process,
             usedMemory: Int64(double("used_memory")),
             aofSize: Int64(double("aof_current_size")),
             aofEnabled: values["aof_enabled"] == "1",
@@ -36,13 +36,27 @@ public struct RedisInfo: Sendable {
 
     /// `INFO <section>` as name -> value.
     private static func fields(_ connection: RedisConnection, section: String) throws -> [Substring: Substring] {
-        let text = try connection.command("INFO", section).string
+        fields(info: try connection.command("INFO", section).string)
+    }
+
+    /// The text of an `INFO` reply as name -> value (its `name:value` lines).
+    static func fields(info text: String) -> [Substring: Substring] {
         var values: [Substring: Substring] = [:]
         for line in text.split(whereSeparator: \.isNewline) {
             guard let colon = line.firstIndex(of: ":") else { continue }
             values[line[..<colon]] = line[line.index(after: colon)...]
         }
         return values
+    }
+
+    /// CPU from `INFO` fields, µs: the main (command) thread's, `used_cpu_sys_main_thread` +
+    /// `used_cpu_user_main_thread`; and the whole process's, `used_cpu_sys` + `used_cpu_user`
+    /// and their `_children` (background threads, and AOF rewrite children once reaped).
+    static func cpuMicros(_ values: [Substring: Substring]) -> (mainThread: Double, process: Double) {
+        func double(_ key: Substring) -> Double { values[key].flatMap { Double($0) } ?? 0 }
+        return ((double("used_cpu_sys_main_thread") + double("used_cpu_user_main_thread")) * 1e6,
+                (double("used_cpu_sys") + double("used_cpu_user") + double("used_cpu_sys_children")
+                    + double("used_cpu_user_children")) * 1e6)
     }
 
     /// Waits until no AOF rewrite is running or scheduled, so that one a measurement triggered is
