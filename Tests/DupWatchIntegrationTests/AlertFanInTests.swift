@@ -6,7 +6,8 @@ import TestSupport
 import Testing
 
 /// `dupwatch route` copies every partition's alerts into the one `stream:alerts:duplicate`
-/// that users tail with XREAD: each alert once, with its fields as the worker wrote them.
+/// that users tail with XREAD: each alert once, with its fields as the worker wrote them (on a
+/// real cluster: `PartitionedWorkerTests.onAClusterThreeWorkersShareEightPartitionsWithTheSameOutcome`).
 @Suite("Alert fan-in")
 struct AlertFanInTests {
     /// An alert as a worker publishes it, in partition `p`'s alert stream, at `ms` (ids of
@@ -48,39 +49,5 @@ struct AlertFanInTests {
         #expect(try unified(h).count == 6)
         #expect(try await h.runDupwatch(["route", "--redis-url", h.url, "--partitions", "4", "--drain"]).exitedZero)
         #expect(try unified(h).map { $0["alert_id"] } == ["a0", "a1", "a2", "a3", "a4", "a5", "a6"])
-    }
-
-    /// On a real cluster, through the router and three workers: a reader tailing
-    /// `stream:alerts:duplicate` with XREAD gets every alert the partitions published, once.
-    @Test func onAClusterTheUnifiedStreamHoldsEveryPartitionsAlertsOnce() async throws {
-        let input = WorkerLifecycleTests.crashInput()
-        let cluster = try RedisTestCluster()
-        let client = try RedisCluster(seeds: cluster.seeds)
-        for entry in input {
-            var command = RedisCommand("XADD")
-            command.append(entry.stream)
-            command.append(entry.id)
-            for (name, value) in entry.fields { command.append(name); command.append(value) }
-            _ = try client.send(command, slot: HashSlot(key: entry.stream)).throwIfError()
-        }
-        let h = try Harness()
-        let partitioning = try Partitioning(count: 8)
-        #expect(try await h.runDupwatch(["route", "--redis-url", cluster.seedList, "--partitions", "8", "--drain"], timeout: 60).exitedZero)
-        let workers = try (0..<3).map { _ in
-            try h.start(["worker", "--redis-url", cluster.seedList, "--partitions", "8", "--drain", "--batch", "100"])
-        }
-        for worker in workers {
-            let result = try await worker.wait(timeout: 90)
-            #expect(result.exitedZero, "\(result)")
-        }
-        #expect(try await h.runDupwatch(["route", "--redis-url", cluster.seedList, "--partitions", "8", "--drain"], timeout: 60).exitedZero)
-        func read(_ stream: String) throws -> [StreamEntry] {
-            try client.connection(for: HashSlot(key: stream)).send(RedisCommand("XRANGE", stream, "-", "+"), decode: StreamCommands.decodeEntries)
-        }
-        let published = try (0..<8).flatMap { try read(partitioning.keys(of: $0).alertStream) }
-        let tailed = try read(Streams.alerts)
-        #expect(!published.isEmpty)
-        #expect(tailed.count == published.count)
-        #expect(Set(tailed.map(\.fields)) == Set(published.map(\.fields)), "the same alerts, field for field")
     }
 }

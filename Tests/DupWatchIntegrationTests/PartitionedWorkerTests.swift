@@ -112,13 +112,23 @@ struct PartitionedWorkerTests {
             let result = try await worker.wait(timeout: 90)
             #expect(result.exitedZero, "\(result)")
         }
-        let got = try Self.partitionedOutcome(try Partitioning(count: 8)) { stream in
+        func read(_ stream: String) throws -> [StreamEntry] {
             try client.connection(for: HashSlot(key: stream)).send(RedisCommand("XRANGE", stream, "-", "+"), decode: StreamCommands.decodeEntries)
         }
+        let partitioning = try Partitioning(count: 8)
+        let got = try Self.partitionedOutcome(partitioning, read: read)
         #expect(got.alertCount == expected.alertCount)
         #expect(Set(got.alerts.keys) == Set(expected.alerts.keys))
         #expect(expected.alerts.allSatisfy { got.alerts[$0.key] == $0.value })
         #expect(got.deadLetters == expected.deadLetters)
+
+        // The router copies every partition's alerts into the stream users tail, once.
+        #expect(try await h.runDupwatch(["route", "--redis-url", cluster.seedList, "--partitions", "8", "--drain"], timeout: 60).exitedZero)
+        let published = try (0..<8).flatMap { try read(partitioning.keys(of: $0).alertStream) }
+        let tailed = try read(Streams.alerts)
+        #expect(!published.isEmpty)
+        #expect(tailed.count == published.count)
+        #expect(Set(tailed.map(\.fields)) == Set(published.map(\.fields)), "the same alerts, field for field")
     }
 
     /// Two workers share four partitions; one is SIGKILLed; the other takes its partitions when
