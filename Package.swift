@@ -23,6 +23,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // hiredis 0.14 from Debian's libhiredis-dev: module map + shim, nothing else. No
@@ -60,6 +64,22 @@ let package = Package(
             ],
             swiftSettings: strictness
         ),
+        // The website's side: the Hummingbird app (API, live alerts, demo page, /metrics,
+        // /healthz, /readyz), built by a function that tests call. Never imports the worker.
+        .target(
+            name: "DupWatchHTTP",
+            dependencies: [
+                "DupWatchCore", "DupWatchStore", "RedisClient",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Resources")],
+            swiftSettings: strictness
+        ),
         // What both executables parse and print the same way: connection options, log levels,
         // durations, tables, JSON output.
         .target(
@@ -67,6 +87,7 @@ let package = Package(
             dependencies: [
                 "DupWatchCore", "RedisClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictness
@@ -74,9 +95,11 @@ let package = Package(
         .executableTarget(
             name: "dupwatch",
             dependencies: [
-                "DupWatchCore", "DupWatchStore", "DupWatchWorker", "RedisClient", "DupWatchCLI",
+                "DupWatchCore", "DupWatchStore", "DupWatchWorker", "RedisClient", "DupWatchCLI", "DupWatchHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictness
@@ -134,6 +157,17 @@ let package = Package(
             swiftSettings: strictness
         ),
         // SIGKILLed workers and redis-servers against a crash-free run of a seeded workload.
+        // The real server (in process, on a real port) against a throwaway redis-server.
+        .testTarget(
+            name: "DupWatchHTTPTests",
+            dependencies: [
+                "DupWatchHTTP", "DupWatchCore", "DupWatchStore", "RedisClient", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strictness
+        ),
         .testTarget(
             name: "DupWatchChaosTests",
             dependencies: ["RedisClient", "TestSupport", "DupWatchBench"],

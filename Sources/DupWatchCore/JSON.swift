@@ -70,6 +70,49 @@ enum JSONReader {
         return try result.get()
     }
 
+    /// A top-level JSON object's members, each with the byte range of its value's text, so that
+    /// a nested value can be passed on exactly as the client wrote it.
+    static func parseObjectMembers(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth)
+        throws(JSONError) -> [(member: JSONMember, text: Range<Int>)] {
+        let result: Result<[(member: JSONMember, text: Range<Int>)], JSONError> = bytes.withUnsafeBufferPointer { p in
+            var parser = Parser(p: p, maxDepth: maxDepth)
+            do throws(JSONError) {
+                var members: [(member: JSONMember, text: Range<Int>)] = []
+                parser.skipWhitespace()
+                guard parser.i < p.count, p[parser.i] == 0x7B else { throw JSONError(problem: "not a JSON object", offset: parser.i) }
+                parser.i += 1
+                parser.skipWhitespace()
+                if parser.i < p.count, p[parser.i] == 0x7D {
+                    parser.i += 1
+                } else {
+                    while true {
+                        parser.skipWhitespace()
+                        guard parser.i < p.count, p[parser.i] == 0x22 else { throw parser.unexpected() }
+                        let key = try parser.parseString()
+                        parser.skipWhitespace()
+                        guard parser.i < p.count, p[parser.i] == 0x3A else { throw parser.unexpected() }
+                        parser.i += 1
+                        parser.skipWhitespace()
+                        let start = parser.i
+                        let value = try parser.parseValue(depth: 1)
+                        members.append((JSONMember(key: key, value: value), start..<parser.i))
+                        parser.skipWhitespace()
+                        guard parser.i < p.count else { throw parser.unexpected() }
+                        if p[parser.i] == 0x2C { parser.i += 1; continue }
+                        if p[parser.i] == 0x7D { parser.i += 1; break }
+                        throw parser.unexpected()
+                    }
+                }
+                parser.skipWhitespace()
+                if parser.i < p.count { throw JSONError(problem: "unexpected character", offset: parser.i) }
+                return .success(members)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
     private struct Parser {
         let p: UnsafeBufferPointer<UInt8>
         let maxDepth: Int

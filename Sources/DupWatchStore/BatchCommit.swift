@@ -93,9 +93,17 @@ public struct BatchCommit: Sendable {
 
     // MARK: Output streams
 
+    /// The alert goes to the alert stream and to its customer's alert index, together.
     public mutating func publish(_ alert: Alert, detectedAt: Int64) {
+        let fields = alert.fields(detectedAt: detectedAt)
         commands.append(.xadd(stream: keys.alertStream, maxLength: cap(limits.alertStreamMaxLength),
-                              fields: alert.fields(detectedAt: detectedAt).map { .init($0.0, $0.1) }))
+                              fields: fields.map { .init($0.0, $0.1) }))
+        if limits.alertIndexLength > 0 {
+            let index = keys.alertIndex(alert.customerID)
+            commands.append(.zadd(key: index, members: [.init(detectedAt, JSONText.alert(fields))]))
+            commands.append(.ztrim(key: index, keep: limits.alertIndexLength))
+            expire(index, after: limits.alertIndexRetention)
+        }
         alertCount += 1
     }
 

@@ -10,6 +10,8 @@ public enum CommitCommand: Sendable, Hashable {
     case del(key: String)
     case rpush(key: String, values: [String])
     case zadd(key: String, members: [ScoredMember])
+    /// Keeps the `keep` highest-scored members of a sorted set (ZREMRANGEBYRANK key 0 -(keep+1)).
+    case ztrim(key: String, keep: Int)
     case pexpire(key: String, after: Duration)
     /// `XADD stream [MAXLEN ~ n] * field value ...`; no cap when `maxLength` is nil.
     case xadd(stream: String, maxLength: Int?, fields: [Field])
@@ -42,7 +44,7 @@ public enum CommitCommand: Sendable, Hashable {
     public var keys: [String] {
         switch self {
         case .hset(let key, _), .hdel(let key, _), .del(let key), .rpush(let key, _), .zadd(let key, _),
-             .pexpire(let key, _):
+             .ztrim(let key, _), .pexpire(let key, _):
             [key]
         case .xadd(let stream, _, _), .xaddEntry(let stream, _, _), .xgroupSetID(let stream, _, _, _):
             [stream]
@@ -73,6 +75,10 @@ public enum CommitCommand: Sendable, Hashable {
                 command.append(member.score)
                 command.append(member.member)
             }
+            return command
+        case .ztrim(let key, let keep):
+            var command = RedisCommand("ZREMRANGEBYRANK", key, "0")
+            command.append(Int64(-(keep + 1)))
             return command
         case .pexpire(let key, let ttl):
             var command = RedisCommand("PEXPIRE")

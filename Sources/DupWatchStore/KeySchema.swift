@@ -36,6 +36,8 @@ public struct KeySchema: Sendable, Equatable {
     public var orderStatusStream: String { prefix + "stream:order:status" + streamSuffix }
     public var alertStream: String { prefix + "stream:alerts:duplicate" + streamSuffix }
     public var deadLetterStream: String { prefix + "stream:deadletter" + streamSuffix }
+    /// What customers did about alerts (`POST /v1/alerts/{id}/feedback`); never partitioned.
+    public var feedbackStream: String { prefix + "stream:alerts:feedback" }
 
     public func stream(for source: EventSource) -> String {
         switch source {
@@ -62,6 +64,10 @@ public struct KeySchema: Sendable, Equatable {
     public func order(_ customer: String, _ orderID: String) -> String { "\(prefix)order:\(customerPart(customer)):\(orderID)" }
     /// Sorted set: every stored order id of the customer, scored by order time (full history index).
     public func history(_ customer: String) -> String { "\(prefix)history:\(customerPart(customer))" }
+    /// Sorted set: the customer's latest alerts (member: the alert as a JSON object, score: when
+    /// it was detected, ms), written in the commit that publishes them, so that one customer's
+    /// recent alerts are one read (`GET /v1/customers/{id}/alerts`).
+    public func alertIndex(_ customer: String) -> String { "\(prefix)alerts:\(customerPart(customer))" }
     /// Hash: producer `event_id` -> event time (ms) of cart events that took effect.
     public func eventIDs(_ customer: String) -> String { "\(prefix)events:\(customerPart(customer))" }
 

@@ -48,6 +48,15 @@ public struct ReadModel: Sendable {
         return out
     }
 
+    /// The customer's latest alerts as JSON objects (the alert stream's fields), newest first:
+    /// those detected after `since` (epoch ms), at most `limit`. One read of the alert index.
+    public func alerts(of customer: String, since: Int64?, limit: Int, on connection: RedisConnection) throws -> [String] {
+        let low = since.map { "(\($0)" } ?? "-inf"
+        let reply = try connection.send(RedisCommand("ZREVRANGEBYSCORE", keys.alertIndex(customer), "+inf", low,
+                                                     "LIMIT", "0", String(max(1, limit))))
+        return try reply.throwIfError().array.map { try $0.string }
+    }
+
     /// The alerts `lines` would raise if the customer placed them as an order now.
     public func check(customer: String, lines: [OrderLine], on connection: RedisConnection) throws -> [Alert] {
         var state = try loadState(customer, on: connection)

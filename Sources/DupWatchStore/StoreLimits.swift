@@ -8,9 +8,16 @@ public struct StoreLimits: Sendable, Equatable {
     public var orderRetention: Duration
     /// Wall-clock TTL of a customer's event id hash, refreshed on each write.
     public var eventIDTTL: Duration
+    /// Alerts kept per customer in the per-customer index (`KeySchema.alertIndex`).
+    public var alertIndexLength: Int
+    /// Wall-clock TTL of the per-customer alert index, refreshed by each alert; zero keeps it.
+    public var alertIndexRetention: Duration
 
     public init(alertStreamMaxLength: Int = 1_000_000, deadLetterMaxLength: Int = 100_000,
-                orderRetention: Duration = .seconds(400 * 86_400), eventIDTTL: Duration = .seconds(24 * 3600)) {
+                orderRetention: Duration = .seconds(400 * 86_400), eventIDTTL: Duration = .seconds(24 * 3600),
+                alertIndexLength: Int = 50, alertIndexRetention: Duration = .seconds(30 * 86_400)) {
+        self.alertIndexLength = alertIndexLength
+        self.alertIndexRetention = alertIndexRetention
         self.alertStreamMaxLength = alertStreamMaxLength
         self.deadLetterMaxLength = deadLetterMaxLength
         self.orderRetention = orderRetention

@@ -163,10 +163,7 @@ public struct BatchPlanner: Sendable {
 
     /// The entry's fields as a JSON object, for `deadletter replay`.
     static func payload(_ fields: [RawEntry.Field]) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Strings and a keyed object of strings always encode.
-        return (try? encoder.encode(FieldsObject(fields))).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        JSONText.fields(fields)
     }
 
     /// `delivered` has an entry (the trimmed ones are counted, not dead-lettered).

@@ -67,6 +67,7 @@ struct AccessListTests {
         let keys = KeySchema()
         let spelled = keys.inputStreams + [keys.alertStream, keys.deadLetterStream, keys.cart("C"), keys.recentOrders("C"),
                                            keys.order("C", "O"), keys.history("C"), keys.eventIDs("C"),
+                                           keys.alertIndex("C"), keys.feedbackStream,
                                            keys.lease(group: "g"), keys.resumeAttempts(group: "g")]
         for key in spelled {
             #expect(patterns.contains { key.hasPrefix($0.dropLast()) }, "\(key) is not covered by \(patterns)")

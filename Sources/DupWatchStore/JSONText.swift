@@ -1,0 +1,28 @@
+public import DupWatchCore
+import Foundation
+
+/// The one way DupWatch writes JSON: `JSONEncoder`, keys sorted, slashes unescaped. Stream
+/// fields become a JSON object through `FieldsObject` (a dead letter's `payload`, an alert in
+/// the per-customer index, on the live stream and in HTTP answers).
+public enum JSONText {
+    public static func encode(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // DupWatch encodes strings, numbers, booleans, arrays and string-keyed objects only,
+        // which always encode.
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    public static func fields(_ fields: [RawEntry.Field]) -> String {
+        encode(FieldsObject(fields))
+    }
+
+    /// An alert's stream fields, `quantity` as a number.
+    public static func alert(_ fields: [(String, String)]) -> String {
+        encode(alertObject(fields))
+    }
+
+    public static func alertObject(_ fields: [(String, String)]) -> FieldsObject {
+        FieldsObject(fields.map { (name: $0.0, value: $0.1) }, numbers: ["quantity"])
+    }
+}
