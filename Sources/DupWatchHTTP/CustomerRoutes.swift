@@ -1,4 +1,5 @@
 import DupWatchCore
+import Foundation
 import DupWatchStore
 import Hummingbird
 import RedisClient
@@ -115,7 +116,12 @@ struct CustomerRoutes {
 
     /// The `{id}` of the path, checked as a `customer_id` is.
     static func customer(_ context: APIRequestContext) throws(APIError) -> String {
-        guard let id = context.parameters.get("customer") else { throw APIError.notFound("no customer id in the path") }
+        // Path parameters arrive as sent: a customer id with spaces, braces or non-ASCII
+        // characters is percent-encoded in the URL.
+        guard let raw = context.parameters.get("customer") else { throw APIError.notFound("no customer id in the path") }
+        guard let id = raw.removingPercentEncoding else {
+            throw APIError(.badRequest, "bad_customer_id", "the customer id in the path is not valid percent-encoded UTF-8")
+        }
         do {
             return try FieldValidation.identifier(Array(id.utf8), field: "customer_id", allowBraces: false)
         } catch {

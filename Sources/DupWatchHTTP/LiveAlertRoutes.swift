@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import RedisClient
+import ServiceLifecycle
 
 /// `GET /v1/customers/{id}/alerts/live` (Server-Sent Events) and
 /// `POST /v1/alerts/{alert_id}/feedback`.
@@ -43,11 +44,17 @@ struct LiveAlertRoutes {
                 for alert in subscription.replay {
                     try await writer.write(Self.message(alert))
                 }
-                for await event in subscription.events {
-                    switch event {
-                    case .alert(let alert): try await writer.write(Self.message(alert))
-                    case .keepAlive: try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                // A stopping server ends its live streams at once (the clients reconnect to
+                // another one with Last-Event-ID) instead of waiting for them to hang up.
+                try await withGracefulShutdownHandler {
+                    for await event in subscription.events {
+                        switch event {
+                        case .alert(let alert): try await writer.write(Self.message(alert))
+                        case .keepAlive: try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                        }
                     }
+                } onGracefulShutdown: {
+                    subscription.close()
                 }
                 try await writer.finish(nil)
             })
