@@ -87,11 +87,11 @@ def partition_streams(tag):
     return ["%s:{%s}" % (s, tag) for s in cv.INPUT_STREAMS]
 
 
-PARTITION_KEY = re.compile(r"^(cart|orders|order|history|events):\{[^{}]*\}:(\{.*)$")
+PARTITION_KEY = re.compile(r"^(cart|orders|order|history|events|alerts):\{[^{}]*\}:(\{.*)$")
 
 
 def single_node_name(key):
-    """`cart:{T}:{C}` -> `cart:{C}` (and the same for orders, order, history, events)."""
+    """`cart:{T}:{C}` -> `cart:{C}` (and the same for orders, order, history, events, alerts)."""
     return PARTITION_KEY.sub(r"\1:\2", key)
 
 

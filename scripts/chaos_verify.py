@@ -43,7 +43,7 @@ INPUT_STREAMS = ["stream:cart:events", "stream:order:placed", "stream:order:stat
 ALERT_STREAM = "stream:alerts:duplicate"
 DEADLETTER_STREAM = "stream:deadletter"
 GROUP = "dupwatch"
-STATE_PREFIXES = ("cart:{", "orders:{", "order:{", "history:{", "events:{")
+STATE_PREFIXES = ("cart:{", "orders:{", "order:{", "history:{", "events:{", "alerts:{")
 
 
 # ----------------------------------------------------------------------------- RESP client
@@ -733,7 +733,9 @@ def scan_state(r):
             else:
                 commands.append(("TYPE", k))
         for k, t, v in zip(chunk, types, r.pipeline(commands)):
-            if t == "hash":
+            if t == "zset" and k.startswith("alerts:{"):
+                v = alert_index(v)
+            elif t == "hash":
                 v = dict(pairs(v))
             elif t == "set":
                 v = sorted(v)
@@ -741,6 +743,17 @@ def scan_state(r):
                 continue  # expired between SCAN and TYPE
             state[k] = (t, v)
     return state
+
+
+def alert_index(members_with_scores):
+    """A customer's alert index, comparable between runs: its alerts without `detected_at`
+    (the wall clock of the run) and without the scores (the same clock), sorted."""
+    alerts = []
+    for member, _ in pairs(members_with_scores):
+        alert = json.loads(member)
+        alert.pop("detected_at", None)
+        alerts.append(json.dumps(alert, sort_keys=True))
+    return sorted(alerts)
 
 
 def group_info(r, stream):

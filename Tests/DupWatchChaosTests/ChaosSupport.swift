@@ -24,7 +24,7 @@ enum ChaosNames {
     static let alerts = "stream:alerts:duplicate"
     static let deadLetter = "stream:deadletter"
     static let group = "dupwatch"
-    static let statePrefixes = ["cart:{", "orders:{", "order:{", "history:{", "events:{"]
+    static let statePrefixes = ["cart:{", "orders:{", "order:{", "history:{", "events:{", "alerts:{"]
 }
 
 /// A `dupwatch` subprocess whose output goes to a log file (kept in the chaos server's directory).
@@ -37,8 +37,8 @@ final class ChaosProcess: @unchecked Sendable {
         if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
         guard let handle = FileHandle(forWritingAtPath: log) else { throw ChaosError("cannot open \(log)") }
         handle.seekToEndOfFile()
-        var environment = ProcessInfo.processInfo.environment
-        environment["DUPWATCH_REDIS_URL"] = nil
+        // Every option also reads a DUPWATCH_* variable: none of the caller's may reach the child.
+        let environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DUPWATCH_") }
         process = try Process.launched(executable: binary, arguments: arguments, environment: environment,
                                        stdout: handle, stderr: handle)
         try? handle.close()
@@ -163,6 +163,10 @@ enum ChaosRedis {
             case "list":
                 value = try redis.send(RedisCommand("LRANGE", key, "0", "-1")).throwIfError().array
                     .map { try $0.string }.joined(separator: ", ")
+            case "zset" where key.hasPrefix("alerts:{"):
+                // The alert index, without the run's wall clock (`detected_at`, the scores).
+                value = try redis.send(RedisCommand("ZRANGE", key, "0", "-1")).throwIfError().array
+                    .map { try Self.withoutDetectionTime(try $0.string) }.sorted().joined(separator: ", ")
             case "zset":
                 value = try redis.send(RedisCommand("ZRANGE", key, "0", "-1", "WITHSCORES")).throwIfError().array
                     .map { try $0.string }.joined(separator: ", ")
@@ -174,6 +178,14 @@ enum ChaosRedis {
             out[key] = "\(type): \(value)"
         }
         return out
+    }
+}
+
+extension ChaosRedis {
+    static func withoutDetectionTime(_ json: String) throws -> String {
+        guard var alert = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return json }
+        alert["detected_at"] = nil
+        return String(decoding: try JSONSerialization.data(withJSONObject: alert, options: [.sortedKeys]), as: UTF8.self)
     }
 }
 
