@@ -23,8 +23,19 @@ struct DeadLetterList: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "The newest dead letters first.")
 
     @OptionGroup var connection: ConnectionOptions
-    @Option(help: "How many to show.") var count: Int = 20
-    @Flag(help: "Print JSON.") var json = false
+    // No ArgumentParser defaults: they would hide the DUPWATCH_* variables (Settings).
+    @Option(help: Settings.help("How many to show.", "count", default: "20")) var count: Int?
+    @Flag(inversion: .prefixedNo, help: Settings.help("Print JSON.", "json", default: "off")) var json: Bool?
+
+    /// The options resolved (command line, DUPWATCH_* variable, default).
+    func resolved() throws -> (count: Int, json: Bool) {
+        var settings = Settings()
+        return (try settings.value(count, "count", default: 20), try settings.flag(json, "json"))
+    }
+
+    func validate() throws {
+        _ = try resolved()
+    }
 
     /// A dead letter with its `payload` as the object it is, not a string to parse again.
     struct Output: Encodable {
@@ -40,6 +51,7 @@ struct DeadLetterList: ParsableCommand {
     }
 
     func run() throws {
+        let (count, json) = try resolved()
         let deployment = try connection.deployment()
         var entries: [(stream: String, entry: StreamEntry)] = []
         for stream in deadLetterStreams(deployment) {
@@ -86,9 +98,12 @@ struct DeadLetterReplay: ParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "The dead letter's entry id (see `dupwatch deadletter list`).") var id: String
-    @Option(help: "The dead-letter stream that holds it, when the id is in more than one.") var stream: String?
+    @Option(help: Settings.help("The dead-letter stream that holds it, when the id is in more than one.", "stream"))
+    var stream: String?
 
     func run() throws {
+        var settings = Settings()
+        let stream = try settings.value(self.stream, "stream")
         let deployment = try connection.deployment()
         let (letterStream, entry) = try deadLetter(id, in: stream, of: deployment)
         guard let sourceName = entry.value(of: "source_stream").map({ String(decoding: $0, as: UTF8.self) }),
@@ -133,9 +148,12 @@ struct DeadLetterDrop: ParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "The dead letter's entry id.") var id: String
-    @Option(help: "The dead-letter stream that holds it, when the id is in more than one.") var stream: String?
+    @Option(help: Settings.help("The dead-letter stream that holds it, when the id is in more than one.", "stream"))
+    var stream: String?
 
     func run() throws {
+        var settings = Settings()
+        let stream = try settings.value(self.stream, "stream")
         let deployment = try connection.deployment()
         let (letterStream, _) = try deadLetter(id, in: stream, of: deployment)
         _ = try deployment.connection(forKey: letterStream).command("XDEL", letterStream, id)

@@ -11,12 +11,28 @@ struct PartitionCommand: ParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "The customer_id.") var customer: String
-    @Option(help: "The partition count (default: the deployment's, read from Redis).") var partitions: Int?
+    @Option(help: Settings.help("The partition count.", "partitions", default: "the deployment's, read from Redis"))
+    var partitions: Int?
+
+    /// The count given (command line or DUPWATCH_PARTITIONS), checked; nil: ask Redis.
+    func resolved() throws -> Partitioning? {
+        var settings = Settings()
+        guard let partitions = try settings.value(self.partitions, "partitions") else { return nil }
+        do {
+            return try Partitioning(count: partitions)
+        } catch {
+            throw settings.invalid("partitions", "must be a power of two, 1 to \(Partitioning.maxCount)")
+        }
+    }
+
+    func validate() throws {
+        _ = try resolved()
+    }
 
     func run() throws {
         let partitioning: Partitioning
-        if let partitions {
-            do { partitioning = try Partitioning(count: partitions) } catch { throw ValidationError(error.description) }
+        if let given = try resolved() {
+            partitioning = given
         } else {
             partitioning = try connection.deployment().partitioning
         }

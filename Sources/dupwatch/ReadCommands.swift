@@ -8,18 +8,34 @@ import RedisClient
 struct ReadOptions: ParsableArguments {
     @OptionGroup var connection: ConnectionOptions
 
-    @Flag(help: "Print JSON for programs instead of a table.")
-    var json = false
+    // No ArgumentParser defaults: they would hide the DUPWATCH_* variables (Settings).
+    @Flag(inversion: .prefixedNo, help: Settings.help("Print JSON for programs instead of a table.", "json", default: "off"))
+    var json: Bool?
 
-    @Option(help: "How many of the last stored orders count (as the worker's --history-depth).")
-    var historyDepth: Int = 5
+    @Option(help: Settings.help("How many of the last stored orders count (as the worker's --history-depth; 1-1000).",
+                                "history-depth", default: "5"))
+    var historyDepth: Int?
+
+    /// The options resolved (command line, DUPWATCH_* variable, default) and checked.
+    struct Resolved {
+        var json: Bool
+        var historyDepth: Int
+    }
+
+    func resolved() throws -> Resolved {
+        var settings = Settings()
+        let options = Resolved(json: try settings.flag(json, "json"),
+                               historyDepth: try settings.value(historyDepth, "history-depth", default: 5))
+        guard (1...1000).contains(options.historyDepth) else { throw settings.invalid("history-depth", "must be 1...1000") }
+        return options
+    }
 
     func validate() throws {
-        guard (1...1000).contains(historyDepth) else { throw ValidationError("--history-depth must be 1...1000") }
+        _ = try resolved()
     }
 
     /// The read model of `customer`'s partition, and a connection to its node.
-    func model(of customer: String) throws -> (ReadModel, RedisConnection) {
+    func model(of customer: String, historyDepth: Int) throws -> (ReadModel, RedisConnection) {
         let deployment = try connection.deployment()
         let keys = deployment.keys(ofCustomer: customer)
         return (ReadModel(keys: keys, rules: RuleConfig(historyDepth: historyDepth)), try deployment.connection(for: keys))
@@ -45,9 +61,10 @@ struct CartCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (model, redis) = try options.model(of: customer)
+        let read = try options.resolved()
+        let (model, redis) = try options.model(of: customer, historyDepth: read.historyDepth)
         let cart = try model.cart(of: customer, on: redis)
-        if options.json {
+        if read.json {
             try JSONOutput.print(Output(
                 customer_id: customer,
                 last_cart_event_at: cart.lastCartEventAt.map { EventTime.iso8601(milliseconds: $0) },
@@ -74,7 +91,12 @@ struct HistoryCommand: ParsableCommand {
 
     @OptionGroup var options: ReadOptions
     @Argument(help: "The customer_id.") var customer: String
-    @Option(help: "How many orders to show.") var limit: Int = 20
+    @Option(help: Settings.help("How many orders to show.", "limit", default: "20")) var limit: Int?
+
+    func validate() throws {
+        var settings = Settings()
+        _ = try settings.value(limit, "limit", default: 20)
+    }
 
     struct Order: Encodable {
         struct Item: Encodable {
@@ -91,9 +113,12 @@ struct HistoryCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (model, redis) = try options.model(of: customer)
+        let read = try options.resolved()
+        var settings = Settings()
+        let limit = try settings.value(self.limit, "limit", default: 20)
+        let (model, redis) = try options.model(of: customer, historyDepth: read.historyDepth)
         let entries = try model.history(of: customer, limit: limit, on: redis)
-        if options.json {
+        if read.json {
             try JSONOutput.print(entries.map { entry in
                 Order(order_id: entry.order.orderID, order_date: EventTime.iso8601(milliseconds: entry.order.placedAt),
                       status: entry.order.status.rawValue, checked: entry.isRecent,
@@ -111,7 +136,7 @@ struct HistoryCommand: ParsableCommand {
             table.add(entry.order.orderID, EventTime.iso8601(milliseconds: entry.order.placedAt),
                       entry.order.status.rawValue, entry.isRecent ? "yes" : "no", items)
         }
-        print("Orders of customer \(customer), newest first (CHECKED = among the last \(options.historyDepth) that duplicate checks use):")
+        print("Orders of customer \(customer), newest first (CHECKED = among the last \(read.historyDepth) that duplicate checks use):")
         print(table.rendered)
     }
 }
@@ -123,9 +148,18 @@ struct CheckCommand: ParsableCommand {
 
     @OptionGroup var options: ReadOptions
     @Argument(help: "The customer_id.") var customer: String
-    @Option(help: #"The order lines, as in stream:order:placed: '[{"sku":"A1","qty":1}]'."#) var items: String
+    @Option(help: Settings.help(#"The order lines, as in stream:order:placed: '[{"sku":"A1","qty":1}]'. Required."#, "items"))
+    var items: String?
+
+    func validate() throws {
+        var settings = Settings()
+        _ = try settings.required(items, "items")
+    }
 
     func run() throws {
+        let read = try options.resolved()
+        var settings = Settings()
+        let items = try settings.required(self.items, "items")
         let probe = RawEntry(.orderPlaced, EntryID(milliseconds: 0, sequence: 0),
                              ["order_id": "check", "customer_id": customer, "items": items])
         let lines: [OrderLine]
@@ -134,9 +168,9 @@ struct CheckCommand: ParsableCommand {
         case .failure(let rejection): throw ValidationError(rejection.reason)
         default: throw ValidationError("items could not be read as order lines")
         }
-        let (model, redis) = try options.model(of: customer)
+        let (model, redis) = try options.model(of: customer, historyDepth: read.historyDepth)
         let alerts = try model.check(customer: customer, lines: lines, on: redis)
-        if options.json {
+        if read.json {
             // The alert stream's fields, without detected_at: nothing was detected.
             try JSONOutput.print(alerts.map { alert in
                 FieldsObject(alert.fields(detectedAt: 0).filter { $0.0 != "detected_at" }.map { ($0.0, $0.1) }, numbers: ["quantity"])
@@ -144,7 +178,7 @@ struct CheckCommand: ParsableCommand {
             return
         }
         guard !alerts.isEmpty else {
-            print("No duplicates: none of these items is in the last \(options.historyDepth) orders of customer \(customer).")
+            print("No duplicates: none of these items is in the last \(read.historyDepth) orders of customer \(customer).")
             return
         }
         var table = TextTable("SKU", "QTY BEFORE", "ORDER", "DATE", "STATUS", "MESSAGE")

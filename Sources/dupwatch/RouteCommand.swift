@@ -20,36 +20,60 @@ struct RouteCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Option(help: "The deployment's partition count: a power of two, 2 to 1024 (fixed when the deployment is created).")
-    var partitions: Int
+    // No ArgumentParser defaults: they would hide the DUPWATCH_* variables (Settings).
+    @Option(help: Settings.help("The deployment's partition count: a power of two, 2 to 1024 (fixed when the deployment is created). Required.",
+                                "partitions"))
+    var partitions: Int?
 
-    @Option(help: "Entries read per stream per batch.")
-    var batch: Int = 1000
+    @Option(help: Settings.help("Entries read per stream per batch (1-100000).", "batch", default: "1000"))
+    var batch: Int?
 
-    @Flag(help: "Route everything available, then exit 0.")
-    var drain = false
+    @Flag(inversion: .prefixedNo, help: Settings.help("Route everything available, then exit 0.", "drain", default: "off"))
+    var drain: Bool?
 
-    @Flag(inversion: .prefixedNo, help: "Copy the partitions' alerts into stream:alerts:duplicate.")
-    var copyAlerts = true
+    @Flag(inversion: .prefixedNo, help: Settings.help("Copy the partitions' alerts into stream:alerts:duplicate.", "copy-alerts", default: "on"))
+    var copyAlerts: Bool?
 
-    @Option(help: "Approximate cap of stream:alerts:duplicate (XADD MAXLEN ~).")
-    var alertStreamMaxLength: Int = 1_000_000
+    @Option(help: Settings.help("Approximate cap of stream:alerts:duplicate (XADD MAXLEN ~).", "alert-stream-max-length", default: "1000000"))
+    var alertStreamMaxLength: Int?
+
+    /// The options resolved (command line, DUPWATCH_* variable, default) and checked.
+    struct Resolved {
+        var partitioning: Partitioning
+        var batch: Int
+        var drain: Bool
+        var copyAlerts: Bool
+        var alertStreamMaxLength: Int
+    }
+
+    func resolved() throws -> Resolved {
+        var settings = Settings()
+        let partitions = try settings.required(self.partitions, "partitions")
+        guard partitions >= 2 else {
+            throw settings.invalid("partitions", "must be at least 2: a single partition is read where producers write it, with no router")
+        }
+        guard let partitioning = try? Partitioning(count: partitions) else {
+            throw settings.invalid("partitions", "must be a power of two, 2 to \(Partitioning.maxCount)")
+        }
+        let options = Resolved(
+            partitioning: partitioning,
+            batch: try settings.value(batch, "batch", default: 1000),
+            drain: try settings.flag(drain, "drain"),
+            copyAlerts: try settings.flag(copyAlerts, "copy-alerts", default: true),
+            alertStreamMaxLength: try settings.value(alertStreamMaxLength, "alert-stream-max-length", default: 1_000_000))
+        guard (1...100_000).contains(options.batch) else { throw settings.invalid("batch", "must be 1...100000") }
+        guard options.alertStreamMaxLength >= 1 else { throw settings.invalid("alert-stream-max-length", "must be at least 1") }
+        return options
+    }
 
     func validate() throws {
-        guard (1...100_000).contains(batch) else { throw ValidationError("--batch must be 1...100000") }
-        guard alertStreamMaxLength >= 1 else { throw ValidationError("--alert-stream-max-length must be at least 1") }
-        guard partitions >= 2 else { throw ValidationError("--partitions must be at least 2: a single partition is read where producers write it, with no router") }
+        _ = try resolved()
     }
 
     func run() async throws {
-        connection.bootstrapLogging()
+        let options = try resolved()
+        try connection.bootstrapLogging()
         let logger = Logger(label: "dupwatch.route")
-        let partitioning: Partitioning
-        do {
-            partitioning = try Partitioning(count: partitions)
-        } catch {
-            throw ValidationError(error.description)
-        }
         let seeds: [RedisURL]
         do {
             seeds = try RedisURL.list(parsing: connection.urlText)
@@ -57,8 +81,8 @@ struct RouteCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         let service = BlockingService.router(
-            config: RouterConfig(seeds: seeds, partitioning: partitioning, batchSize: batch, drain: drain,
-                                 copyAlerts: copyAlerts, alertStreamMaxLength: alertStreamMaxLength), logger: logger)
+            config: RouterConfig(seeds: seeds, partitioning: options.partitioning, batchSize: options.batch, drain: options.drain,
+                                 copyAlerts: options.copyAlerts, alertStreamMaxLength: options.alertStreamMaxLength), logger: logger)
         try await runUntilStopped(service, what: "router", logger: logger)
     }
 }

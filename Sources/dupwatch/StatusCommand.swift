@@ -17,10 +17,29 @@ struct StatusCommand: ParsableCommand {
             """)
 
     @OptionGroup var connection: ConnectionOptions
-    @Option(help: "Consumer group name.") var group: String = "dupwatch"
-    @Option(help: "The workers' --lease-ttl, to tell how long ago the owner renewed its lease.")
-    var leaseTTL: Duration = .seconds(10)
-    @Flag(help: "Print JSON.") var json = false
+    // No ArgumentParser defaults: they would hide the DUPWATCH_* variables (Settings).
+    @Option(help: Settings.help("Consumer group name.", "group", default: "dupwatch")) var group: String?
+    @Option(help: Settings.help("The workers' --lease-ttl, to tell how long ago the owner renewed its lease.", "lease-ttl", default: "10s"))
+    var leaseTTL: Duration?
+    @Flag(inversion: .prefixedNo, help: Settings.help("Print JSON.", "json", default: "off")) var json: Bool?
+
+    /// The options resolved (command line, DUPWATCH_* variable, default).
+    struct Resolved {
+        var group: String
+        var leaseTTL: Duration
+        var json: Bool
+    }
+
+    func resolved() throws -> Resolved {
+        var settings = Settings()
+        return Resolved(group: try settings.value(group, "group", default: "dupwatch"),
+                        leaseTTL: try settings.value(leaseTTL, "lease-ttl", default: .seconds(10)),
+                        json: try settings.flag(json, "json"))
+    }
+
+    func validate() throws {
+        _ = try resolved()
+    }
 
     struct Stream: Encodable {
         var stream: String
@@ -61,10 +80,11 @@ struct StatusCommand: ParsableCommand {
     }
 
     func run() throws {
+        let options = try resolved()
         let deployment = try connection.deployment()
         var rows: [Partition] = []
         for (index, keys) in deployment.partitions.enumerated() {
-            rows.append(try status(of: keys, partition: index, on: deployment.connection(for: keys)))
+            rows.append(try status(of: keys, partition: index, on: deployment.connection(for: keys), options: options))
         }
         // The router's dead letters (entries without a customer) are outside the partitions.
         var sharedDeadLetters: Int64 = 0
@@ -74,7 +94,7 @@ struct StatusCommand: ParsableCommand {
         }
         let alerts = rows.reduce(0) { $0 + $1.alerts }
         let deadLetters = rows.reduce(sharedDeadLetters) { $0 + $1.deadletters }
-        var output = Output(group: group, partitions: rows.count, alerts: alerts, deadletters: deadLetters)
+        var output = Output(group: options.group, partitions: rows.count, alerts: alerts, deadletters: deadLetters)
         if rows.count == 1 {
             output.owner = rows[0].owner
             output.released_by = rows[0].released_by
@@ -84,23 +104,24 @@ struct StatusCommand: ParsableCommand {
             output.streams = rows[0].streams
         } else {
             output.rows = rows
-            let key = deployment.shared.members(group: group)
+            let key = deployment.shared.members(group: options.group)
             let now = Int64(Date().timeIntervalSince1970 * 1000)
             output.live_workers = try deployment.connection(forKey: key)
                 .command("ZRANGE", key, String(now), "+inf", "BYSCORE").array.map { try $0.string }
         }
-        if json {
+        if options.json {
             try JSONOutput.print(output)
         } else if rows.count == 1 {
-            printSingle(rows[0])
+            printSingle(rows[0], options: options)
             print("\(deployment.shared.alertStream): \(alerts) alerts   \(deployment.shared.deadLetterStream): \(deadLetters) dead letters")
         } else {
-            printPartitions(rows, workers: output.live_workers ?? [])
+            printPartitions(rows, workers: output.live_workers ?? [], group: options.group)
             print("\(rows.count) partitions: \(alerts) alerts, \(deadLetters) dead letters (\(sharedDeadLetters) of them from the router, in \(deployment.shared.deadLetterStream))")
         }
     }
 
-    private func status(of keys: KeySchema, partition: Int, on redis: RedisConnection) throws -> Partition {
+    private func status(of keys: KeySchema, partition: Int, on redis: RedisConnection, options: Resolved) throws -> Partition {
+        let group = options.group
         var streams: [Stream] = []
         for stream in keys.inputStreams {
             let replies = try redis.pipeline([RedisCommand("XLEN", stream), RedisCommand("XINFO", "GROUPS", stream)])
@@ -128,12 +149,13 @@ struct StatusCommand: ParsableCommand {
                             alerts: try replies[1].throwIfError().int, deadletters: try replies[0].throwIfError().int)
         if row.owner != nil, ttlLeft >= 0 {
             row.lease_ttl_left_ms = ttlLeft
-            row.lease_age_ms = max(0, leaseTTL.inMilliseconds - ttlLeft)
+            row.lease_age_ms = max(0, options.leaseTTL.inMilliseconds - ttlLeft)
         }
         return row
     }
 
-    private func printSingle(_ row: Partition) {
+    private func printSingle(_ row: Partition, options: Resolved) {
+        let (group, leaseTTL) = (options.group, options.leaseTTL)
         if let owner = row.owner {
             let lease = row.lease_ttl_left_ms.map { "lease renewed \($0 <= leaseTTL.inMilliseconds ? "\(leaseTTL.inMilliseconds - $0) ms ago, " : "")expires in \($0) ms" } ?? "lease without expiry"
             print("Group \(group), owned by \(owner) (\(lease))")
@@ -152,7 +174,7 @@ struct StatusCommand: ParsableCommand {
         print(table.rendered)
     }
 
-    private func printPartitions(_ rows: [Partition], workers: [String]) {
+    private func printPartitions(_ rows: [Partition], workers: [String], group: String) {
         print("Group \(group), \(rows.count) partitions, live workers: \(workers.isEmpty ? "none" : workers.joined(separator: ", "))")
         var table = TextTable("PARTITION", "ENTRIES", "LAG", "OWNER", "LEASE", "ATTEMPTS", "ALERTS", "DEAD LETTERS")
         for row in rows {

@@ -14,80 +14,127 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Option(help: "Consumer group name.")
-    var group: String = "dupwatch"
+    // No ArgumentParser defaults: they would hide the DUPWATCH_* variables (Settings).
+    @Option(help: Settings.help("Consumer group name.", "group", default: "dupwatch"))
+    var group: String?
 
-    @Option(help: """
+    @Option(help: Settings.help("""
         Consumer name within the group: a static identity, for a worker restarted under the same \
-        name to take its lease back at once; never give two live workers one name. \
-        Default: <host>-<pid>-<random>, unique per start.
-        """)
+        name to take its lease back at once; never give two live workers one name.
+        """, "consumer", default: "<host>-<pid>-<random>, unique per start"))
     var consumer: String?
 
-    @Option(help: "A cart event looks items up only after a pause longer than this (4h, 90m, 30s, 1500ms, 2d).")
-    var cartGap: Duration = .seconds(4 * 3600)
+    @Option(help: Settings.help("A cart event looks items up only after a pause longer than this (4h, 90m, 30s, 1500ms, 2d).",
+                                "cart-gap", default: "4h"))
+    var cartGap: Duration?
 
-    @Option(help: "How many of the last stored orders are checked.")
-    var historyDepth: Int = 5
+    @Option(help: Settings.help("How many of the last stored orders are checked (1-1000).", "history-depth", default: "5"))
+    var historyDepth: Int?
 
-    @Option(help: "How long producer event_ids are remembered (event time).")
-    var eventIdRetention: Duration = .seconds(24 * 3600)
+    @Option(help: Settings.help("How long producer event_ids are remembered (event time).", "event-id-retention", default: "1d"))
+    var eventIdRetention: Duration?
 
-    @Option(help: "Entries read per stream per batch.")
-    var batch: Int = 1000
+    @Option(help: Settings.help("Entries read per stream per batch (1-100000).", "batch", default: "1000"))
+    var batch: Int?
 
-    @Flag(help: "Process everything available, then exit 0.")
-    var drain = false
+    @Flag(inversion: .prefixedNo, help: Settings.help("Process everything available, then exit 0.", "drain", default: "off"))
+    var drain: Bool?
 
-    @Option(help: "Dead-letter the next entry once workers resumed at it this many times without committing anything (it keeps crashing them).")
-    var maxDeliveries: Int = 5
+    @Option(help: Settings.help("Dead-letter the next entry once workers resumed at it this many times without committing anything (it keeps crashing them).",
+                                "max-deliveries", default: "5"))
+    var maxDeliveries: Int?
 
     // Off by default: it has not paid for its bookkeeping in any drain measured
     // (docs/PERFORMANCE.md).
-    @Option(help: "Customers kept in memory while this worker owns the streams (0, the default, disables the cache).")
-    var cacheCustomers: Int = 0
+    @Option(help: Settings.help("Customers kept in memory while this worker owns the streams (0 disables the cache).",
+                                "cache-customers", default: "0"))
+    var cacheCustomers: Int?
 
-    @Option(help: "How long full order history is kept (wall clock, refreshed by each new order; 0 = forever).")
-    var orderRetention: Duration = .seconds(400 * 86_400)
+    @Option(help: Settings.help("How long full order history is kept (wall clock, refreshed by each new order; 0 = forever).",
+                                "order-retention", default: "400d"))
+    var orderRetention: Duration?
 
-    @Option(help: """
+    @Option(help: Settings.help("""
         Partitions of the deployment (a power of two, 1 to 1024; fixed when it is created and \
-        stored in Redis). Default: the stored count, else 1. With more than 1, workers share the \
-        partitions, and producers write through `dupwatch route` or to the partition streams.
-        """)
+        stored in Redis). With more than 1, workers share the partitions, and producers write \
+        through `dupwatch route` or to the partition streams.
+        """, "partitions", default: "the stored count, else 1"))
     var partitions: Int?
 
-    @Option(help: "The ownership lease's time to live: a successor takes over this long after a worker dies.")
-    var leaseTTL: Duration = .seconds(10)
+    @Option(help: Settings.help("The ownership lease's time to live: a successor takes over this long after a worker dies (at least 1s).",
+                                "lease-ttl", default: "10s"))
+    var leaseTTL: Duration?
 
-    @Option(help: "Approximate cap of the alert stream (XADD MAXLEN ~).")
-    var alertsMaxlen: Int = 1_000_000
+    @Option(help: Settings.help("Approximate cap of the alert stream (XADD MAXLEN ~).", "alerts-maxlen", default: "1000000"))
+    var alertsMaxlen: Int?
 
-    @Option(help: "Approximate cap of the dead-letter stream (XADD MAXLEN ~).")
-    var deadletterMaxlen: Int = 100_000
+    @Option(help: Settings.help("Approximate cap of the dead-letter stream (XADD MAXLEN ~).", "deadletter-maxlen", default: "100000"))
+    var deadletterMaxlen: Int?
+
+    /// The options resolved (command line, DUPWATCH_* variable, default) and checked.
+    struct Resolved {
+        var group: String
+        var consumer: String?
+        var rules: RuleConfig
+        var eventIdRetention: Duration
+        var batch: Int
+        var drain: Bool
+        var maxDeliveries: Int
+        var cacheCustomers: Int
+        var orderRetention: Duration
+        var partitions: Int?
+        var leaseTTL: Duration
+        var alertsMaxlen: Int
+        var deadletterMaxlen: Int
+    }
+
+    func resolved() throws -> Resolved {
+        var settings = Settings()
+        let eventIdRetention = try settings.value(self.eventIdRetention, "event-id-retention", default: .seconds(24 * 3600))
+        let options = Resolved(
+            group: try settings.value(group, "group", default: "dupwatch"),
+            consumer: try settings.value(consumer, "consumer"),
+            rules: RuleConfig(cartGap: try settings.value(cartGap, "cart-gap", default: .seconds(4 * 3600)),
+                              historyDepth: try settings.value(historyDepth, "history-depth", default: 5),
+                              eventIDRetention: eventIdRetention),
+            eventIdRetention: eventIdRetention,
+            batch: try settings.value(batch, "batch", default: 1000),
+            drain: try settings.flag(drain, "drain"),
+            maxDeliveries: try settings.value(maxDeliveries, "max-deliveries", default: 5),
+            cacheCustomers: try settings.value(cacheCustomers, "cache-customers", default: 0),
+            orderRetention: try settings.value(orderRetention, "order-retention", default: .seconds(400 * 86_400)),
+            partitions: try settings.value(partitions, "partitions"),
+            leaseTTL: try settings.value(leaseTTL, "lease-ttl", default: .seconds(10)),
+            alertsMaxlen: try settings.value(alertsMaxlen, "alerts-maxlen", default: 1_000_000),
+            deadletterMaxlen: try settings.value(deadletterMaxlen, "deadletter-maxlen", default: 100_000))
+        guard options.leaseTTL >= .seconds(1) else { throw settings.invalid("lease-ttl", "must be at least 1s") }
+        guard (1...1000).contains(options.rules.historyDepth) else { throw settings.invalid("history-depth", "must be 1...1000") }
+        guard (1...100_000).contains(options.batch) else { throw settings.invalid("batch", "must be 1...100000") }
+        guard options.maxDeliveries >= 1 else { throw settings.invalid("max-deliveries", "must be at least 1") }
+        return options
+    }
 
     func validate() throws {
-        guard leaseTTL >= .seconds(1) else { throw ValidationError("--lease-ttl must be at least 1s") }
-        guard (1...1000).contains(historyDepth) else { throw ValidationError("--history-depth must be 1...1000") }
-        guard (1...100_000).contains(batch) else { throw ValidationError("--batch must be 1...100000") }
-        guard maxDeliveries >= 1 else { throw ValidationError("--max-deliveries must be at least 1") }
+        _ = try resolved()
     }
 
     func run() async throws {
-        connection.bootstrapLogging()
+        let options = try resolved()
+        try connection.bootstrapLogging()
         let logger = Logger(label: "dupwatch.worker")
+        let drain = options.drain
         let config = WorkerConfig(
             redisURL: try RedisURL.list(parsing: connection.urlText)[0],
-            group: group,
-            consumer: consumer ?? ConsumerName.unique(),
-            rules: RuleConfig(cartGap: cartGap, historyDepth: historyDepth, eventIDRetention: eventIdRetention),
-            limits: StoreLimits(alertStreamMaxLength: alertsMaxlen, deadLetterMaxLength: deadletterMaxlen,
-                                orderRetention: orderRetention, eventIDTTL: max(eventIdRetention, .seconds(3600))),
-            batchSize: batch,
+            group: options.group,
+            consumer: options.consumer ?? ConsumerName.unique(),
+            rules: options.rules,
+            limits: StoreLimits(alertStreamMaxLength: options.alertsMaxlen, deadLetterMaxLength: options.deadletterMaxlen,
+                                orderRetention: options.orderRetention, eventIDTTL: max(options.eventIdRetention, .seconds(3600))),
+            batchSize: options.batch,
             drain: drain,
-            maxDeliveries: maxDeliveries,
-            leaseTTL: leaseTTL,
-            cacheCapacity: cacheCustomers)
+            maxDeliveries: options.maxDeliveries,
+            leaseTTL: options.leaseTTL,
+            cacheCapacity: options.cacheCustomers)
         let seeds: [RedisURL]
         do {
             seeds = try RedisURL.list(parsing: connection.urlText)
@@ -96,10 +143,10 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         let partitioning: Partitioning
         do {
-            partitioning = try DeploymentPartitions.check(requested: partitions, seeds: seeds, keys: config.keys)
+            partitioning = try DeploymentPartitions.check(requested: options.partitions, seeds: seeds, keys: config.keys)
         } catch let error as PartitioningError {
             throw CommandFailure(error.description)
-        } catch let error as RedisError where (error.kind == .connection || error.kind == .timeout) && (partitions ?? 1) == 1 {
+        } catch let error as RedisError where (error.kind == .connection || error.kind == .timeout) && (options.partitions ?? 1) == 1 {
             // A single-partition worker waits for Redis as it always did (reconnecting with
             // backoff); the stored count is checked by the next start that reaches Redis.
             logger.notice("Redis does not answer yet, so the deployment's partition count is not checked; starting as a single partition")

@@ -66,8 +66,8 @@ public final class DupwatchProcess: @unchecked Sendable {
               let err = FileHandle(forWritingAtPath: directory + "/stderr") else {
             throw HarnessError("cannot open output files in \(directory)")
         }
-        var environment = ProcessInfo.processInfo.environment
-        environment["DUPWATCH_REDIS_URL"] = nil
+        // Every option also reads a DUPWATCH_* variable: none of the caller's may reach the child.
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("DUPWATCH_") }
         for (key, value) in env { environment[key] = value }
         process = try Process.launched(executable: executable, arguments: arguments, environment: environment,
                                        stdout: out, stderr: err)
