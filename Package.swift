@@ -12,7 +12,7 @@ let strictness: [SwiftSetting] = [
 
 let package = Package(
     name: "DupWatch",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "dupwatch", targets: ["dupwatch"]),
         .executable(name: "dupwatch-bench", targets: ["dupwatch-bench"]),
@@ -85,7 +85,7 @@ let package = Package(
         .target(
             name: "DupWatchCLI",
             dependencies: [
-                "DupWatchCore", "RedisClient",
+                "DupWatchCore", "DupWatchStore", "RedisClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
@@ -148,7 +148,10 @@ let package = Package(
         ),
         .testTarget(
             name: "DupWatchLogicTests",
-            dependencies: ["DupWatchCore", "DupWatchStore", "DupWatchWorker", "RedisClient", "DupWatchCLI", "TestSupport"],
+            dependencies: [
+                "DupWatchCore", "DupWatchStore", "DupWatchWorker", "RedisClient", "DupWatchCLI", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictness
         ),
         .testTarget(

@@ -265,7 +265,7 @@ struct BenchCommand: ParsableCommand {
                 label: label, results: results, median: median, customers: customers, bytesPerCustomer: bytesPerCustomer,
                 latency: latency, latencyRuns: latencyRuns, latencyWarmEvents: latencyWarmEvents,
                 floors: floors.map { (relay: $0.relay.name, title: $0.relay.title, runs: $0.runs, median: $0.median) })
-            try? JSONOutput.print(output)
+            JSONOutput.print(output)
             return
         }
         print("DupWatch bench — \(label), \(median.events) events, \(customers) customers, seed \(seed)")

@@ -105,7 +105,7 @@ struct ClusterCommand: ParsableCommand {
             leaseTTLMs: leaseTTL.inMilliseconds, capacityMasters: [1, 3, 8, 16])
         // With --json, stdout stays one JSON object; the summary line goes to stderr.
         if json {
-            try JSONOutput.print(report)
+            JSONOutput.print(report)
             FileHandle.standardError.write(Data((ClusterReportTable.summaryLine(report) + "\n").utf8))
         } else {
             ClusterReportTable.print(report)

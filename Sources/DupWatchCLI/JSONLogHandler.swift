@@ -67,7 +67,7 @@ public struct JSONLogHandler: LogHandler {
             fields[Self.reservedKeys.contains(key) ? "metadata." + key : key] = Field(value)
         }
         // Strings, arrays and objects of them under string keys always encode.
-        return (try? JSONOutput.render(fields)) ?? #"{"message":"unencodable log line"}"#
+        return JSONOutput.render(fields)
     }
 
     /// Writes `line` and a newline to stderr in one call, so that lines from concurrent loggers

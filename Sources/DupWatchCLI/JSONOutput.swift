@@ -1,15 +1,13 @@
-import Foundation
+import DupWatchStore
 
-/// The one way the command-line tools write JSON: `JSONEncoder` over `Encodable` values.
+/// What the command-line tools print as JSON, written by the project's one JSON writer.
 public enum JSONOutput {
-    public static func render(_ value: some Encodable) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    public static func render(_ value: some Encodable) -> String {
+        JSONText.encode(value)
     }
 
-    public static func print(_ value: some Encodable) throws {
-        Swift.print(try render(value))
+    public static func print(_ value: some Encodable) {
+        Swift.print(render(value))
     }
 }
 

@@ -62,7 +62,7 @@ struct DeadLetterList: ParsableCommand {
         entries.sort { (EntryID($0.entry.id) ?? EntryID(milliseconds: 0, sequence: 0)) > (EntryID($1.entry.id) ?? EntryID(milliseconds: 0, sequence: 0)) }
         entries = Array(entries.prefix(count))
         if json {
-            try JSONOutput.print(entries.map { stream, entry in
+            JSONOutput.print(entries.map { stream, entry in
                 func field(_ name: String) -> String? { entry.value(of: name).map { String(decoding: $0, as: UTF8.self) } }
                 return Output(id: entry.id, stream: stream, source_stream: field("source_stream"), source_id: field("source_id"),
                               reason: field("reason"),

@@ -65,7 +65,7 @@ struct CartCommand: ParsableCommand {
         let (model, redis) = try options.model(of: customer, historyDepth: read.historyDepth)
         let cart = try model.cart(of: customer, on: redis)
         if read.json {
-            try JSONOutput.print(Output(
+            JSONOutput.print(Output(
                 customer_id: customer,
                 last_cart_event_at: cart.lastCartEventAt.map { EventTime.iso8601(milliseconds: $0) },
                 lines: cart.lines.map {
@@ -119,7 +119,7 @@ struct HistoryCommand: ParsableCommand {
         let (model, redis) = try options.model(of: customer, historyDepth: read.historyDepth)
         let entries = try model.history(of: customer, limit: limit, on: redis)
         if read.json {
-            try JSONOutput.print(entries.map { entry in
+            JSONOutput.print(entries.map { entry in
                 Order(order_id: entry.order.orderID, order_date: EventTime.iso8601(milliseconds: entry.order.placedAt),
                       status: entry.order.status.rawValue, checked: entry.isRecent,
                       items: entry.order.lines.map { .init(sku: $0.sku, qty: $0.quantity, title: $0.title) })
@@ -172,8 +172,8 @@ struct CheckCommand: ParsableCommand {
         let alerts = try model.check(customer: customer, lines: lines, on: redis)
         if read.json {
             // The alert stream's fields, without detected_at: nothing was detected.
-            try JSONOutput.print(alerts.map { alert in
-                FieldsObject(alert.fields(detectedAt: 0).filter { $0.0 != "detected_at" }.map { ($0.0, $0.1) }, numbers: ["quantity"])
+            JSONOutput.print(alerts.map { alert in
+                JSONText.alertObject(alert.fields(detectedAt: 0).filter { $0.0 != "detected_at" })
             })
             return
         }

@@ -19,81 +19,105 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Option(help: "Address to listen on.")
-    var host: String = "127.0.0.1"
+    // No ArgumentParser defaults: they would hide the DUPWATCH_* variables (Settings).
+    @Option(help: Settings.help("Address to listen on.", "host", default: "127.0.0.1"))
+    var host: String?
 
-    @Option(help: "Port to listen on (0: any free port, printed at start).")
-    var port: Int = 8080
+    @Option(help: Settings.help("Port to listen on (0: any free port, logged at start).", "port", default: "8080"))
+    var port: Int?
 
-    @Option(name: .customLong("api-keys"), help: """
-        The API key file: one `KEY SCOPE[,SCOPE]` per line (# comments allowed), keys at least \
-        16 characters. Default: $DUPWATCH_API_KEYS_FILE; or the lines themselves in \
+    // `--api-keys` is the name the issue and the units use; the variable follows the option's
+    // first name, `--api-keys-file`: DUPWATCH_API_KEYS_FILE.
+    @Option(name: [.customLong("api-keys-file"), .customLong("api-keys")], help: Settings.help("""
+        The API key file: one `KEY SCOPE[,SCOPE]` per line (# comments allowed; scopes ingest, \
+        read, admin; keys at least 16 characters). Without it, the lines themselves from \
         $DUPWATCH_API_KEYS (separated by newlines or `;`).
-        """)
-    var apiKeys: String?
+        """, "api-keys-file"))
+    var apiKeysFile: String?
 
-    @Option(help: "The shop's origin, allowed to call the API from its pages (CORS), e.g. https://shop.example; * allows any.")
+    @Option(help: Settings.help("The shop's origin, allowed to call the API from its pages (CORS), e.g. https://shop.example; * allows any.",
+                                "cors-origin", default: "none: same origin only"))
     var corsOrigin: String?
 
-    @Option(help: "Largest request body accepted, in bytes (413 above).")
-    var maxBodyBytes: Int = 64 * 1024
+    @Option(help: Settings.help("Largest request body accepted, in bytes (413 above; at least 1024).", "max-body-bytes", default: "65536"))
+    var maxBodyBytes: Int?
 
-    @Option(help: "Most lines in one order or check (400 too_many_items above).")
-    var maxItems: Int = 100
+    @Option(help: Settings.help("Most lines in one order or check (400 too_many_items above; 1-500).", "max-items", default: "100"))
+    var maxItems: Int?
 
-    @Option(help: "Live alert streams one API key may hold open (429 above).")
-    var maxStreamsPerKey: Int = 1_000
+    @Option(help: Settings.help("Live alert streams one API key may hold open (429 above).", "max-streams-per-key", default: "1000"))
+    var maxStreamsPerKey: Int?
 
-    @Option(help: "Live alert streams the server holds open in all (429 above).")
-    var maxStreams: Int = 20_000
+    @Option(help: Settings.help("Live alert streams the server holds open in all (429 above).", "max-streams", default: "20000"))
+    var maxStreams: Int?
 
-    @Option(help: "Redis connections (lanes) the API's requests share.")
-    var redisLanes: Int = 8
+    @Option(help: Settings.help("Redis connections (lanes) the API's requests share (1-256).", "redis-lanes", default: "8"))
+    var redisLanes: Int?
 
-    @Option(help: "How many of the last stored orders checks look at (as the worker's --history-depth).")
-    var historyDepth: Int = 5
+    @Option(help: Settings.help("How many of the last stored orders checks look at, as the worker's (1-1000).",
+                                "history-depth", default: "5"))
+    var historyDepth: Int?
 
-    @Option(help: "As the worker's --cart-gap (4h, 90m, ...); used by checks.")
-    var cartGap: Duration = .seconds(4 * 3600)
+    @Option(help: Settings.help("As the worker's --cart-gap (4h, 90m, ...); used by checks.", "cart-gap", default: "4h"))
+    var cartGap: Duration?
 
-    @Option(help: "Where openapi.json and demo/ are, if not beside the executable (DupWatch_DupWatchHTTP.resources/Resources).")
+    @Option(help: Settings.help("Where openapi.json and demo/ are, if not beside the executable.", "static-dir",
+                                default: "DupWatch_DupWatchHTTP.resources/Resources beside the executable"))
     var staticDir: String?
 
+    /// The options resolved (command line, DUPWATCH_* variable, default) and checked.
+    struct Resolved {
+        var server = ServerSettings()
+        var lanes: Int
+        var keysFile: String?
+        var staticDir: String?
+    }
+
+    func resolved() throws -> Resolved {
+        var settings = Settings()
+        var r = Resolved(lanes: try settings.value(redisLanes, "redis-lanes", default: 8),
+                         keysFile: try settings.value(apiKeysFile, "api-keys-file"),
+                         staticDir: try settings.value(staticDir, "static-dir"))
+        r.server.host = try settings.value(host, "host", default: "127.0.0.1")
+        r.server.port = try settings.value(port, "port", default: 8080)
+        r.server.corsOrigin = try settings.value(corsOrigin, "cors-origin")
+        r.server.maxBodyBytes = try settings.value(maxBodyBytes, "max-body-bytes", default: 64 * 1024)
+        r.server.maxItems = try settings.value(maxItems, "max-items", default: 100)
+        r.server.live.maxStreamsPerKey = try settings.value(maxStreamsPerKey, "max-streams-per-key", default: 1_000)
+        r.server.live.maxStreams = try settings.value(maxStreams, "max-streams", default: 20_000)
+        r.server.historyDepth = try settings.value(historyDepth, "history-depth", default: 5)
+        r.server.cartGap = try settings.value(cartGap, "cart-gap", default: .seconds(4 * 3600))
+        guard (0...65535).contains(r.server.port) else { throw settings.invalid("port", "must be 0...65535") }
+        guard r.server.maxBodyBytes >= 1024 else { throw settings.invalid("max-body-bytes", "must be at least 1024") }
+        guard (1...500).contains(r.server.maxItems) else { throw settings.invalid("max-items", "must be 1...500") }
+        guard r.server.live.maxStreamsPerKey >= 1 else { throw settings.invalid("max-streams-per-key", "must be at least 1") }
+        guard r.server.live.maxStreams >= 1 else { throw settings.invalid("max-streams", "must be at least 1") }
+        guard (1...256).contains(r.lanes) else { throw settings.invalid("redis-lanes", "must be 1...256") }
+        guard (1...1000).contains(r.server.historyDepth) else { throw settings.invalid("history-depth", "must be 1...1000") }
+        return r
+    }
+
     func validate() throws {
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
-        guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
-        guard (1...500).contains(maxItems) else { throw ValidationError("--max-items must be 1...500") }
-        guard maxStreamsPerKey >= 1, maxStreams >= 1 else { throw ValidationError("--max-streams and --max-streams-per-key must be at least 1") }
-        guard (1...256).contains(redisLanes) else { throw ValidationError("--redis-lanes must be 1...256") }
-        guard (1...1000).contains(historyDepth) else { throw ValidationError("--history-depth must be 1...1000") }
+        _ = try resolved()
     }
 
     func run() async throws {
+        let options = try resolved()
         try connection.bootstrapLogging()
         let logger = Logger(label: "dupwatch.serve")
-        let keyring = try loadKeys()
+        let keyring = try loadKeys(file: options.keysFile)
         let seeds: [RedisURL]
         do {
             seeds = try RedisURL.list(parsing: connection.urlText)
         } catch {
             throw ValidationError("\(error)")
         }
-        var settings = ServerSettings()
-        settings.host = host
-        settings.port = port
-        settings.corsOrigin = corsOrigin
-        settings.maxBodyBytes = maxBodyBytes
-        settings.maxItems = maxItems
-        settings.live.maxStreamsPerKey = maxStreamsPerKey
-        settings.live.maxStreams = maxStreams
-        settings.historyDepth = historyDepth
-        settings.cartGap = cartGap
+        let settings = options.server
         let registry = PrometheusBackend.bootstrap()
-        let server = DupWatchServer(seeds: seeds, lanes: redisLanes, settings: settings, logger: logger)
-        let host = self.host
-        let app = server.application(settings: settings, keyring: keyring, registry: registry, staticDirectory: staticDir,
-                                     logger: logger) { port in
-            logger.info("dupwatch serve listening on http://\(host):\(port) (\(keyring.count) API keys; redis \(seeds[0]))")
+        let server = DupWatchServer(seeds: seeds, lanes: options.lanes, settings: settings, logger: logger)
+        let app = server.application(settings: settings, keyring: keyring, registry: registry,
+                                     staticDirectory: options.staticDir, logger: logger) { port in
+            logger.info("dupwatch serve listening on http://\(settings.host):\(port) (\(keyring.count) API keys; redis \(seeds[0]))")
         }
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: app, successTerminationBehavior: .gracefullyShutdownGroup)],
@@ -108,22 +132,24 @@ struct ServeCommand: AsyncParsableCommand {
         server.lanes.close()
     }
 
-    /// --api-keys FILE, else $DUPWATCH_API_KEYS_FILE, else the lines in $DUPWATCH_API_KEYS.
-    private func loadKeys() throws -> APIKeyring {
-        let environment = ProcessInfo.processInfo.environment
+    /// The key file, else the lines in $DUPWATCH_API_KEYS.
+    private func loadKeys(file: String?) throws -> APIKeyring {
         let text: String
         let source: String
-        if let path = apiKeys ?? environment["DUPWATCH_API_KEYS_FILE"] {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ValidationError("cannot read the API key file \(path): it does not exist or is not readable")
+        if let file {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw ValidationError("cannot read the API key file \(file): it does not exist or is not readable by this user")
             }
             text = String(decoding: data, as: UTF8.self)
-            source = path
-        } else if let inline = environment["DUPWATCH_API_KEYS"] {
+            source = file
+        } else if let inline = ProcessInfo.processInfo.environment["DUPWATCH_API_KEYS"], !inline.isEmpty {
             text = inline.replacingOccurrences(of: ";", with: "\n")
             source = "$DUPWATCH_API_KEYS"
         } else {
-            throw ValidationError("no API keys: pass --api-keys FILE (lines `KEY SCOPE[,SCOPE]`, scopes ingest, read, admin), or set DUPWATCH_API_KEYS_FILE")
+            throw ValidationError("""
+                no API keys: pass --api-keys FILE (or set DUPWATCH_API_KEYS_FILE), a file of `KEY SCOPE[,SCOPE]` lines \
+                (scopes ingest, read, admin), or put the lines in DUPWATCH_API_KEYS
+                """)
         }
         do {
             let keyring = try APIKeyring(parsing: text)

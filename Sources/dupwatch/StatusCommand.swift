@@ -110,7 +110,7 @@ struct StatusCommand: ParsableCommand {
                 .command("ZRANGE", key, String(now), "+inf", "BYSCORE").array.map { try $0.string }
         }
         if options.json {
-            try JSONOutput.print(output)
+            JSONOutput.print(output)
         } else if rows.count == 1 {
             printSingle(rows[0], options: options)
             print("\(deployment.shared.alertStream): \(alerts) alerts   \(deployment.shared.deadLetterStream): \(deadLetters) dead letters")

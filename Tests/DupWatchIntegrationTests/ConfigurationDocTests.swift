@@ -79,24 +79,6 @@ struct ConfigurationDocTests {
         return rows
     }
 
-    /// Commands whose options do not yet come from Settings (`serve`: its author converts it).
-    /// Their failures here are known issues; once a command passes, its known issue is not
-    /// recorded, which fails the test: then remove it from this list.
-    static let pendingCommands: Set<String> = ["serve"]
-
-    private func isPending(_ command: String) -> Bool {
-        Self.pendingCommands.contains { command == $0 || command.hasPrefix($0 + " ") }
-    }
-
-    /// Runs the checks of the options of pending commands as one known issue, the rest plainly.
-    private func check(_ options: [Option], _ body: (Option) -> Void) {
-        options.filter { !isPending($0.command) }.forEach(body)
-        let pending = options.filter { isPending($0.command) }
-        if !pending.isEmpty {
-            withKnownIssue("\(Set(pending.map(\.command)).sorted()) not yet configured through Settings") { pending.forEach(body) }
-        }
-    }
-
     /// `DUPWATCH_` and the long name in capitals, `-` as `_` (what `Settings` reads).
     private func variable(_ option: String) -> String {
         "DUPWATCH_" + option.uppercased().replacingOccurrences(of: "-", with: "_")
@@ -108,7 +90,7 @@ struct ConfigurationDocTests {
         #expect(Set(options.map(\.command)).isSuperset(of: ["worker", "route", "cart", "history", "check", "status",
                                                             "deadletter list", "deadletter replay", "deadletter drop", "partition"]),
                 "the help dump lacks commands: \(Set(options.map(\.command)).sorted())")
-        check(options) { option in
+        options.forEach { option in
             let matching = rows.filter { $0.names.contains(option.name) && $0.option == option.base && $0.covers(option.command) }
             #expect(matching.count == 1, "\(option): \(matching.count) rows in docs/CONFIGURATION.md, want exactly 1")
         }
@@ -129,7 +111,7 @@ struct ConfigurationDocTests {
     /// `--help` says each option's variable and, where it has one, the default the table says.
     @Test func theHelpNamesEachVariableAndTheTablesDefault() async throws {
         let rows = try rows()
-        check(try await options()) { option in
+        try await options().forEach { option in
             #expect(option.abstract.contains("env: \(variable(option.base))"), "\(option): its help does not name its variable: \(option.abstract)")
             guard let start = option.abstract.range(of: "(default: ", options: .backwards),
                   let end = option.abstract.range(of: "; env: ", range: start.upperBound..<option.abstract.endIndex) else { return }
