@@ -60,6 +60,11 @@
     return typeof isoText === "string" ? isoText.slice(0, 10) : "";
   }
 
+  /** "2026-11-20 18:30 UTC" from an ISO time. */
+  function when(isoText) {
+    return typeof isoText === "string" ? `${isoText.slice(0, 10)} ${isoText.slice(11, 16)} UTC` : "";
+  }
+
   function clockText(ms) {
     const d = new Date(ms);
     const weekday = d.toLocaleDateString("en-GB", { weekday: "short", timeZone: "UTC" });
@@ -202,7 +207,7 @@
 
   function renderDupWatchCart(cart) {
     $("dw-cart-meta").textContent = cart.last_cart_event_at
-      ? `Last cart event ${cart.last_cart_event_at.replace("T", " ").replace("Z", " UTC")}`
+      ? `Last cart event ${when(cart.last_cart_event_at)}`
       : "No cart events yet.";
     $("dw-cart-lines").replaceChildren(...cart.lines.map((line) => el("li", { dataset: { sku: line.sku } },
       el("span", {}, el("span", { class: "qty" }, `${line.quantity} ×`), line.title || productTitle(line.sku)),
@@ -229,7 +234,7 @@
     $("alert-list").prepend(el("li", { dataset: { alertId: alert.alert_id } },
       alert.message,
       el("span", { class: "alert-meta" }, `${alert.trigger} ${alert.trigger_id} · matches ${alert.match}` +
-        (alert.detected_at ? ` · detected ${alert.detected_at.replace("T", " ").replace("Z", " UTC")}` : ""))));
+        (alert.detected_at ? ` · detected ${when(alert.detected_at)}` : ""))));
     renderAlertList();
   }
 
