@@ -231,8 +231,10 @@
   }
 
   function addAlertToList(alert) {
+    const message = el("span");
+    setMessage(message, alert.message);
     $("alert-list").prepend(el("li", { dataset: { alertId: alert.alert_id } },
-      alert.message,
+      message,
       el("span", { class: "alert-meta" }, `${alert.trigger} ${alert.trigger_id} · matches ${alert.match}` +
         (alert.detected_at ? ` · detected ${when(alert.detected_at)}` : ""))));
     renderAlertList();
