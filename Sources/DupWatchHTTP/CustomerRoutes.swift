@@ -106,7 +106,7 @@ struct CustomerRoutes {
 
     private func read<T: Sendable>(_ body: @escaping @Sendable (Deployment) throws -> T) async throws -> T {
         do {
-            return try await lanes.run(body)
+            return try await lanes.run(idempotent: true, body)
         } catch let error as RedisError {
             throw APIError.redisUnavailable(error)
         } catch let error as ReadModelError {

@@ -36,6 +36,7 @@ public struct DupWatchServer {
                      staticFiles: StaticFiles) -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: MetricsMiddleware())
+        router.add(middleware: NotFoundMiddleware())
         if let corsOrigin = settings.corsOrigin {
             router.add(middleware: CORSMiddleware(allowOrigin: corsOrigin == "*" ? .all : .custom(corsOrigin),
                                                   allowHeaders: [.accept, .authorization, .contentType, .origin, LiveAlertRoutes.lastEventID],
@@ -67,7 +68,7 @@ public struct DupWatchServer {
     static func readiness(lanes: RedisLanes, hub: AlertHub) async -> Readiness {
         var checks: [String: String] = [:]
         do {
-            _ = try await lanes.run { try $0.connection(for: $0.shared).send(RedisCommand("PING")).throwIfError() }
+            _ = try await lanes.run(idempotent: true) { try $0.connection(for: $0.shared).send(RedisCommand("PING")).throwIfError() }
             checks["redis"] = "ok"
         } catch {
             checks["redis"] = "\(error)"

@@ -44,16 +44,21 @@ struct LiveAlertRoutes {
                 for alert in subscription.replay {
                     try await writer.write(Self.message(alert))
                 }
-                // A stopping server ends its live streams at once (the clients reconnect to
-                // another one with Last-Event-ID) instead of waiting for them to hang up.
-                try await withGracefulShutdownHandler {
-                    for await event in subscription.events {
-                        switch event {
-                        case .alert(let alert): try await writer.write(Self.message(alert))
-                        case .keepAlive: try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                // The stream ends when the client hangs up (noticed at once, so its slot under
+                // the per-key limit is free again), or when the server stops: the clients then
+                // reconnect to another one with Last-Event-ID.
+                try await request.body.consumeWithInboundCloseHandler { _ in
+                    try await withGracefulShutdownHandler {
+                        for await event in subscription.events {
+                            switch event {
+                            case .alert(let alert): try await writer.write(Self.message(alert))
+                            case .keepAlive: try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                            }
                         }
+                    } onGracefulShutdown: {
+                        subscription.close()
                     }
-                } onGracefulShutdown: {
+                } onInboundClosed: {
                     subscription.close()
                 }
                 try await writer.finish(nil)

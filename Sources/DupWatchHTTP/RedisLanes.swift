@@ -22,10 +22,12 @@ public final class RedisLanes: Sendable {
     public var count: Int { lanes.count }
 
     /// Runs `body` with a deployment on the next lane. A Redis connection or timeout error
-    /// drops the lane's deployment (the next use reconnects) and is thrown as it is.
-    public func run<T: Sendable>(_ body: @escaping @Sendable (Deployment) throws -> T) async throws -> T {
+    /// drops the lane's deployment (the next use reconnects). A read (`idempotent`) that fails
+    /// so on a connection made earlier is tried once more on a new one, so that a Redis
+    /// restart costs no failed read; a write is not, since it may have been applied.
+    public func run<T: Sendable>(idempotent: Bool = false, _ body: @escaping @Sendable (Deployment) throws -> T) async throws -> T {
         let lane = lanes[next.wrappingAdd(1, ordering: .relaxed).oldValue % lanes.count]
-        return try await lane.run(body, logger: logger)
+        return try await lane.run(body, retryStale: idempotent, logger: logger)
     }
 
     /// Closes every lane's connections (after the server stopped taking requests).
@@ -45,23 +47,28 @@ private final class Lane: @unchecked Sendable {
         self.seeds = seeds
     }
 
-    func run<T: Sendable>(_ body: @escaping @Sendable (Deployment) throws -> T, logger: Logger) async throws -> T {
+    func run<T: Sendable>(_ body: @escaping @Sendable (Deployment) throws -> T, retryStale: Bool, logger: Logger) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             queue.async {
-                do {
-                    let deployment = try self.deployment ?? Deployment(seeds: self.seeds)
-                    self.deployment = deployment
-                    continuation.resume(returning: try body(deployment))
-                } catch let error as RedisError where error.kind == .connection || error.kind == .timeout {
-                    if self.deployment != nil {
-                        logger.warning("Redis connection lost; the lane reconnects on its next request", metadata: ["error": "\(error)"])
-                    }
-                    self.deployment = nil
-                    continuation.resume(throwing: error)
-                } catch {
-                    continuation.resume(throwing: error)
-                }
+                continuation.resume(with: Result { try self.call(body, retryStale: retryStale, logger: logger) })
             }
+        }
+    }
+
+    /// On `queue`.
+    private func call<T>(_ body: (Deployment) throws -> T, retryStale: Bool, logger: Logger) throws -> T {
+        let reused = deployment != nil
+        do {
+            let current = try deployment ?? Deployment(seeds: seeds)
+            deployment = current
+            return try body(current)
+        } catch let error as RedisError where error.kind == .connection || error.kind == .timeout {
+            deployment = nil
+            if reused {
+                logger.warning("Redis connection lost; the lane reconnects", metadata: ["error": "\(error)"])
+                if retryStale { return try call(body, retryStale: false, logger: logger) }
+            }
+            throw error
         }
     }
 

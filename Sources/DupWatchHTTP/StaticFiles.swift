@@ -40,7 +40,10 @@ struct StaticFiles: Sendable {
 
     func response(_ path: String) throws -> Response {
         guard let file = files[path] else {
-            throw APIError.notFound("\(path) is not here: the server's static files were not found (looked in \(searched.joined(separator: ", ")))")
+            // Where the server looked is in its log, not in an answer to anyone who asks.
+            throw APIError.notFound(root == nil
+                ? "/\(path) is not available: this server was started without its static files (see its log)"
+                : "no such file: /\(path)")
         }
         return Response(status: .ok, headers: [.contentType: file.type, .cacheControl: "no-cache"],
                         body: .init(byteBuffer: ByteBuffer(bytes: file.bytes)))

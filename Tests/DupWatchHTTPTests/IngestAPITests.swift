@@ -99,6 +99,8 @@ struct IngestAPITests {
             #expect(try await client.post("/v1/cart-events", key: TestKeys.admin, json: event).status == .accepted)
             #expect(try await client.get("/v1/customers/c1/cart", key: TestKeys.admin).status == .ok)
             #expect(try await client.post("/v1/cart-events", key: TestKeys.shop, json: event).status == .accepted)
+            let unknown = try await client.get("/v1/nope", key: TestKeys.admin)
+            #expect(unknown.status == .notFound && unknown.errorCode == "not_found", "\(unknown.text)")
             // Public routes need no key.
             #expect(try await client.get("/healthz", key: nil).status == .ok)
             #expect(try await client.get("/v1/openapi.json", key: nil).status == .ok)

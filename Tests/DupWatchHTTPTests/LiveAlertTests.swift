@@ -115,6 +115,15 @@ struct LiveAlertTests {
             let head = try refused.readHead()
             #expect(head.status == 429)
             #expect(try refused.readBody(count: Int(head.headers["content-length"] ?? "") ?? 0).contains("too_many_streams"))
+            // A client that hangs up frees its slot at once.
+            open.removeLast()
+            let freed = try await eventually(timeout: 10) {
+                let again = try running.live("c1")
+                guard try again.readHead().status == 200 else { return false }
+                open.append(again)
+                return true
+            }
+            #expect(freed)
             // Another key still may.
             let admin = try running.live("c1", key: TestKeys.admin)
             #expect(try admin.readHead().status == 200)
@@ -147,6 +156,19 @@ struct LiveAlertTests {
             #expect(try LoopbackHTTP.request(port: running.port, "GET", "/healthz").status == 200)
             let unavailable = try running.post("/v1/cart-events", #"{"type":"add","customer_id":"c1","sku":"A"}"#)
             #expect(unavailable.status == 503 && unavailable.body.contains("redis_unavailable"), "\(unavailable)")
+
+            // Redis back: ready again, and the lanes' first reads do not fail on their old
+            // connections (each is tried once more on a new one).
+            try running.harness.server.restart()
+            let readyAgain = try await eventually(timeout: 30) {
+                (try? LoopbackHTTP.request(port: running.port, "GET", "/readyz"))?.status == 200
+            }
+            #expect(readyAgain)
+            for _ in 0..<16 {
+                let read = try LoopbackHTTP.request(port: running.port, "GET", "/v1/customers/c9/orders",
+                                                    headers: ["Authorization": "Bearer \(TestKeys.read)"])
+                #expect(read.status == 200, "\(read)")
+            }
         } catch {
             await running.stop()
             throw error

@@ -41,6 +41,7 @@ public final class RedisCluster {
             if !candidates.contains(node) { candidates.append(node) }
         }
         var failures: [String] = []
+        var onlyFailure: RedisError?
         for node in candidates {
             do {
                 let reply = try connection(to: node).send(RedisCommand("CLUSTER", "SLOTS"))
@@ -59,8 +60,11 @@ public final class RedisCluster {
             } catch let error as RedisError {
                 drop(node)
                 failures.append("\(node): \(error.message)")
+                onlyFailure = candidates.count == 1 ? error : nil
             }
         }
+        // One Redis given and known: its own error says best what is wrong (and how to fix it).
+        if let onlyFailure { throw onlyFailure }
         throw RedisError(kind: .connection, message: "no Redis Cluster node answered CLUSTER SLOTS (\(failures.joined(separator: "; ")))",
                          hint: "is the cluster running? scripts/start-cluster.sh starts a local one")
     }
