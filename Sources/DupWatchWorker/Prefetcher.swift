@@ -30,6 +30,10 @@ final class Prefetcher: @unchecked Sendable {
 
     private let config: WorkerConfig
     private let planner: BatchPlanner
+    /// Counts the reader's reconnects; samples the consumer lag between reads (every
+    /// `LagSampler.interval`, on the reader's connection, so never inside a commit).
+    private let metrics: WorkerMetrics?
+    private let lag: (sampler: LagSampler, gauges: PartitionGauges)?
     private let depth = 4
     private let condition = NSCondition()
     // Guarded by `condition`.
@@ -40,9 +44,12 @@ final class Prefetcher: @unchecked Sendable {
     /// Batches the worker is done with, freed on the reader thread (see `recycle`).
     private var done: [ParsedBatch] = []
 
-    init(config: WorkerConfig, planner: BatchPlanner) {
+    init(config: WorkerConfig, planner: BatchPlanner, metrics: WorkerMetrics? = nil,
+         lag: (sampler: LagSampler, gauges: PartitionGauges)? = nil) {
         self.config = config
         self.planner = planner
+        self.metrics = metrics
+        self.lag = lag
         let thread = Thread { [self] in self.readLoop() }
         thread.name = "dupwatch-reader"
         thread.start()
@@ -138,6 +145,8 @@ final class Prefetcher: @unchecked Sendable {
         var current = -1
         var headAlone = false
         var caughtUp = false
+        var connectionLost = false
+        var nextLagSample = ContinuousClock.now
         while true {
             condition.lock()
             while !stopped, pendingStart == nil,
@@ -162,6 +171,14 @@ final class Prefetcher: @unchecked Sendable {
             condition.unlock()
             finished.removeAll() // freed here, outside the lock
 
+            // Only while the worker holds the lease (the reader runs between its `restart` and
+            // `halt`), on a connection that is already up: a sample that breaks it costs the
+            // read below nothing but the reconnect it makes anyway.
+            if let lag, let live = connection, !live.isBroken, ContinuousClock.now >= nextLagSample {
+                lag.sampler.sample([(config.keys, lag.gauges)], on: live)
+                nextLagSample = ContinuousClock.now + LagSampler.interval
+            }
+
             var slot: Slot?
             // A connection that sat idle may have died with a Redis restart the worker already
             // recovered from: one fresh connection is tried before a failure is reported.
@@ -169,15 +186,24 @@ final class Prefetcher: @unchecked Sendable {
                 let reused = connection != nil && connection?.isBroken == false
                 do {
                     if !reused {
+                        if connection != nil { connectionLost = true }
                         connection = try RedisConnection(url: config.redisURL, connectTimeoutMs: 2000,
                                                          commandTimeoutMs: Int(config.blockTime.inMilliseconds) + 5000)
+                        if connectionLost {
+                            connectionLost = false
+                            metrics?.reconnects.increment()
+                        }
                     }
                     slot = try readBatch(connection!, &cursor, &frontier, &headAlone, &caughtUp).map(Slot.batch)
                     break
                 } catch let error as RedisError where error.kind == .connection && reused && attempt == 0 {
                     connection = nil
+                    connectionLost = true
                 } catch {
-                    if connection?.isBroken == true { connection = nil }
+                    if connection?.isBroken == true {
+                        connection = nil
+                        connectionLost = true
+                    }
                     slot = .failure(error)
                     break
                 }

@@ -1,6 +1,6 @@
 import Foundation
 public import Logging
-import Metrics
+public import Metrics
 import DupWatchCore
 import DupWatchStore
 import RedisClient
@@ -26,8 +26,14 @@ public final class Worker {
     private let planner: BatchPlanner
     private let loader: StateLoader
     let lease: Lease
-    private let metrics = WorkerMetrics()
+    /// Read by another thread for `/readyz`.
+    public let status: WorkerStatus
+    private let metrics: WorkerMetrics
+    /// Partition `0`'s `dupwatch_lease_owned` and `dupwatch_consumer_lag`.
+    private let gauges: PartitionGauges
     var connection: RedisConnection?
+    /// The last connection broke: the next one made counts as a reconnect.
+    private var connectionLost = false
     private var cache: StateCache
     private var ownsLease = false
     private var needsResume = true
@@ -53,16 +59,26 @@ public final class Worker {
     private var backoff: Backoff
     private var health: HealthLog
 
-    public init(config: WorkerConfig, logger: Logger, stop: StopSignal) {
+    /// - Parameters:
+    ///   - status: what the worker tells `/readyz`; hand the same instance to the HTTP layer.
+    ///   - metricsFactory: where the metrics go; nil: the bootstrapped `MetricsSystem` (no-ops
+    ///     without one). Tests pass their own instead of bootstrapping anything global.
+    public init(config: WorkerConfig, logger: Logger, stop: StopSignal, status: WorkerStatus = WorkerStatus(),
+                metricsFactory: (any MetricsFactory)? = nil) {
         self.config = config
         self.logger = logger
         self.stop = stop
+        self.status = status
+        let metrics = WorkerMetrics(factory: metricsFactory ?? MetricsSystem.factory)
+        self.metrics = metrics
+        self.gauges = metrics.partition(0)
         self.planner = BatchPlanner(rules: DuplicateRules(config: config.rules), keys: config.keys,
                                     limits: config.limits)
         self.loader = StateLoader(keys: config.keys, historyDepth: config.rules.historyDepth)
         self.lease = Lease(key: config.keys.lease(group: config.group), owner: config.consumer, ttl: config.leaseTTL)
         self.cache = StateCache(capacity: config.cacheCapacity)
-        self.prefetcher = Prefetcher(config: config, planner: planner)
+        let sampler = LagSampler(group: config.group, metrics: metrics, status: status, logger: logger)
+        self.prefetcher = Prefetcher(config: config, planner: planner, metrics: metrics, lag: (sampler, gauges))
         self.backoff = Backoff(capMs: Int(config.maxBackoff.inMilliseconds))
         self.health = HealthLog(logger: logger, url: config.redisURL)
     }
@@ -74,12 +90,17 @@ public final class Worker {
     /// Returns when stopped, or drained in `drain` mode. Throws only for what retrying cannot
     /// fix (wrong password, missing permission).
     public func run() throws -> WorkerStats {
+        status.started(leaseTTL: config.leaseTTL)
+        defer {
+            status.setRole(.stopped)
+            gauges.setOwned(false)
+        }
         while !stop.isStopped {
             do {
                 let connection = try connected()
                 health.connected()
                 guard try holdsLease(connection) else {
-                    health.up()
+                    answered()
                     sleep(ms: Int(min(1000, config.leaseTTL.inMilliseconds / 3)))
                     continue
                 }
@@ -96,7 +117,7 @@ public final class Worker {
                 guard let batch = try prefetcher.next(timeoutMs: 100, maxEntries: 3 * config.batchSize) else { continue }
                 if batch.idle {
                     if !(try lease.renew(on: connection)) { throw LeaseLost() }
-                    health.up()
+                    answered()
                     backoff.reset()
                     if config.drain { break }
                     continue
@@ -110,6 +131,7 @@ public final class Worker {
                 } else {
                     reset()
                 }
+                status.redisFailed("\(error)")
                 if case .server(let code) = error.kind, ["NOAUTH", "WRONGPASS", "NOPERM"].contains(code) {
                     throw UnrecoverableError(description: "\(error)")
                 }
@@ -120,6 +142,7 @@ public final class Worker {
             } catch is LeaseLost {
                 logger.warning("lost the lease of group \(config.group) to another worker; standing by")
                 reset()
+                status.setRole(.standby(holder: nil))
             }
         }
         prefetcher.stop()
@@ -127,6 +150,7 @@ public final class Worker {
             // Hand over at once instead of making a standby wait for the TTL; entries read ahead
             // were not committed, so the successor reads them again.
             try? lease.release(on: connection)
+            setOwnsLease(false)
         }
         return stats
     }
@@ -138,20 +162,38 @@ public final class Worker {
         reset()
         let connection = try RedisConnection(url: config.redisURL, connectTimeoutMs: 2000,
                                              commandTimeoutMs: Int(config.blockTime.inMilliseconds) + 5000)
+        if connectionLost {
+            connectionLost = false
+            metrics.reconnects.increment()
+        }
         try ConsumerGroup(keys: config.keys, name: config.group).create(on: connection)
         self.connection = connection
         return connection
     }
 
+    /// Redis answered: the health log and `/readyz` hear of it.
+    private func answered() {
+        health.up()
+        status.redisAnswered()
+    }
+
+    private func setOwnsLease(_ owns: Bool) {
+        ownsLease = owns
+        gauges.setOwned(owns)
+    }
+
     /// Anything uncertain (an error, a reconnect, a lost lease) drops what memory says about
     /// Redis: the cache, the lease, and the entries read but not committed.
     private func reset() {
-        if let connection, connection.isBroken { self.connection = nil }
+        if let connection, connection.isBroken {
+            self.connection = nil
+            connectionLost = true
+        }
         cache.removeAll()
         prefetcher.halt()
         inFlight = nil
         pendingAhead = []
-        ownsLease = false
+        setOwnsLease(false)
         needsResume = true
     }
 
@@ -159,13 +201,15 @@ public final class Worker {
         if ownsLease { return true }
         switch try lease.acquire(on: connection) {
         case .acquired:
-            ownsLease = true
+            setOwnsLease(true)
+            status.setRole(.owner(partitions: [0]))
             needsResume = true
             standbyLogged = false
             cache.removeAll()
             logger.info("consumer \(config.consumer) owns the streams of group \(config.group)")
             return true
         case .heldBy(let holder, _):
+            status.setRole(.standby(holder: holder))
             if !standbyLogged {
                 logger.notice("standby: group \(config.group) is owned by \(holder); taking over when its lease (\(config.leaseTTL.text)) lapses")
                 standbyLogged = true
@@ -183,7 +227,6 @@ public final class Worker {
     /// carries its own group move. Hands every batch back to the reader.
     func process(_ parsed: ParsedBatch, on connection: RedisConnection) throws {
         var current = parsed
-        var started = ContinuousClock.now
         var (states, cacheHits) = try loadStates(current, on: connection)
         var unconfirmed: WrittenCommit?
         while true {
@@ -206,22 +249,24 @@ public final class Worker {
             }
             guard var ahead else {
                 inFlight = current
+                let written = ContinuousClock.now
                 try settle(connection.transaction(plan.commit.commands.map(\.encoded)), of: current)
-                didCommit(current, plan, moved, started: started, cacheHits: cacheHits)
+                metrics.commitTime.recordInterval(since: written)
+                didCommit(current, plan, moved, cacheHits: cacheHits)
                 prefetcher.recycle(current)
                 return
             }
             try ahead.readFirst(on: connection)
             inFlight = current
             // The lease check for the next commit travels with this one.
+            let written = ContinuousClock.now
             let transaction = try connection.write(transaction: plan.commit.commands.map(\.encoded), followedBy: lease.watchCommands)
             try ahead.readFollowUp(on: connection)
             unconfirmed = WrittenCommit(batch: current, plan: plan, moved: moved, transaction: transaction,
-                                        started: started, cacheHits: cacheHits)
+                                        written: written, cacheHits: cacheHits)
             states = ahead.states(after: plan, loaded: states)
             cacheHits = ahead.cacheHits
             current = ahead.batch
-            started = ContinuousClock.now
         }
     }
 
@@ -231,14 +276,17 @@ public final class Worker {
         var plan: BatchPlan
         var moved: [EventSource: GroupCursor.Position]
         var transaction: WrittenTransaction
-        var started: ContinuousClock.Instant
+        /// When the MULTI/EXEC was written: `dupwatch_batch_commit_seconds` runs from here to
+        /// its reply, which includes planning the next batch meanwhile.
+        var written: ContinuousClock.Instant
         var cacheHits: Int
     }
 
     /// Reads the outcome of a written commit and the lease check written behind it.
     private func confirm(_ written: WrittenCommit, on connection: RedisConnection) throws {
         try settle(connection.outcome(of: written.transaction), of: written.batch)
-        didCommit(written.batch, written.plan, written.moved, started: written.started, cacheHits: written.cacheHits)
+        metrics.commitTime.recordInterval(since: written.written)
+        didCommit(written.batch, written.plan, written.moved, cacheHits: written.cacheHits)
         prefetcher.recycle(written.batch)
         var check: [RedisReply] = []
         try connection.readReplies(2) { _, reply in check.append(reply.reply) }
@@ -322,11 +370,11 @@ public final class Worker {
     }
 
     private func didCommit(_ parsed: ParsedBatch, _ plan: BatchPlan, _ moved: [EventSource: GroupCursor.Position],
-                           started: ContinuousClock.Instant, cacheHits: Int) {
+                           cacheHits: Int) {
         inFlight = nil
         cursor.didCommit(moved)
         resumeAttempts = 0
-        health.up()
+        answered()
         backoff.reset()
         for (customer, state) in plan.states { cache.put(customer, state) }
         for alert in plan.alerts {
@@ -340,11 +388,7 @@ public final class Worker {
         }
 
         stats.add(batchOf: parsed.items.count, plan)
-        metrics.entries.increment(by: parsed.items.count)
-        metrics.alerts.increment(by: plan.alerts.count)
-        metrics.deadLetters.increment(by: plan.deadLetters.count)
-        metrics.duplicates.increment(by: plan.duplicates)
-        metrics.batchDuration.recordInterval(since: started)
+        metrics.committed(plan)
         logger.debug("batch committed", metadata: [
             "batch.entries": "\(parsed.items.count)", "batch.customers": "\(parsed.customers.count)",
             "batch.alerts": "\(plan.alerts.count)", "batch.deadletters": "\(plan.deadLetters.count)",
@@ -362,10 +406,3 @@ public final class Worker {
 }
 
 struct LeaseLost: Error {}
-
-extension Timer {
-    fileprivate func recordInterval(since start: ContinuousClock.Instant) {
-        let elapsed = start.duration(to: .now)
-        recordNanoseconds(elapsed.inNanoseconds)
-    }
-}
