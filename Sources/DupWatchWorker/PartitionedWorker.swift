@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+public import Metrics
 import DupWatchCore
 public import DupWatchStore
 public import RedisClient
@@ -27,6 +28,13 @@ public final class PartitionedWorker {
     /// Rounds in a row in which no partition made progress (see `pauseIdle`).
     private var idleRounds = 0
     public private(set) var stats = WorkerStats()
+    /// Read by another thread for `/readyz`.
+    public let status: WorkerStatus
+    private let metrics: WorkerMetrics
+    private let lagSampler: LagSampler
+    /// The connection last used per node (`host:port`), to count reconnects: a partition that
+    /// gets a new connection where the node's last one broke.
+    private var nodeConnections: [String: RedisConnection] = [:]
 
     /// One partition's state in this worker.
     final class Partition {
@@ -45,32 +53,53 @@ public final class PartitionedWorker {
         var attemptUncounted = false
         var giveUpHead = false
         var headAlone = false
+        let gauges: PartitionGauges
+        /// What `gauges` and the status say about the lease (`runner.holdsLease` when last synced).
+        var reportedOwned = false
+        /// The connection of the last step (see `nodeConnections`).
+        weak var connection: RedisConnection?
 
-        init(_ index: Int, keys: KeySchema, slot: HashSlot, config: WorkerConfig) {
+        init(_ index: Int, keys: KeySchema, slot: HashSlot, config: WorkerConfig, gauges: PartitionGauges) {
             runner = PartitionRunner(partition: index, leaseTTLMs: config.leaseTTL.inMilliseconds,
                                      maxBackoffMs: Int(config.maxBackoff.inMilliseconds))
             self.keys = keys
             self.slot = slot
+            self.gauges = gauges
             lease = Lease(key: keys.lease(group: config.group), owner: config.consumer, ttl: config.leaseTTL)
             loader = StateLoader(keys: keys, historyDepth: config.rules.historyDepth)
         }
     }
 
-    public init(config: WorkerConfig, seeds: [RedisURL], partitioning: Partitioning, logger: Logger, stop: StopSignal) {
+    /// - Parameters:
+    ///   - status: what the worker tells `/readyz`; hand the same instance to the HTTP layer.
+    ///   - metricsFactory: where the metrics go; nil: the bootstrapped `MetricsSystem` (no-ops
+    ///     without one).
+    public init(config: WorkerConfig, seeds: [RedisURL], partitioning: Partitioning, logger: Logger, stop: StopSignal,
+                status: WorkerStatus = WorkerStatus(), metricsFactory: (any MetricsFactory)? = nil) {
         self.config = config
         self.seeds = seeds
         self.partitioning = partitioning
         self.logger = logger
         self.stop = stop
+        self.status = status
+        let metrics = WorkerMetrics(factory: metricsFactory ?? MetricsSystem.factory)
+        self.metrics = metrics
+        lagSampler = LagSampler(group: config.group, metrics: metrics, status: status, logger: logger)
         planner = BatchPlanner(rules: DuplicateRules(config: config.rules), keys: config.keys, limits: config.limits)
         partitions = (0..<partitioning.count).map {
-            Partition($0, keys: partitioning.keys(of: $0, prefix: config.keys.prefix), slot: partitioning.slot(of: $0), config: config)
+            Partition($0, keys: partitioning.keys(of: $0, prefix: config.keys.prefix), slot: partitioning.slot(of: $0), config: config,
+                      gauges: metrics.partition($0))
         }
     }
 
     /// Returns when stopped, or in `drain` mode once every partition assigned to this worker is
     /// held and caught up.
     public func run() throws -> WorkerStats {
+        status.started(leaseTTL: config.leaseTTL)
+        defer {
+            status.setRole(.stopped)
+            for partition in partitions { partition.gauges.setOwned(false) }
+        }
         while !stop.isStopped {
             do {
                 let redis = try cluster ?? RedisCluster(seeds: seeds, commandTimeoutMs: 10_000)
@@ -90,6 +119,8 @@ public final class PartitionedWorker {
                     pauseIdle(after: idleRounds)
                 }
             } catch let error as RedisError {
+                metrics.redisErrors.increment()
+                status.redisFailed("\(error)")
                 if case .server(let code) = error.kind, ["NOAUTH", "WRONGPASS", "NOPERM"].contains(code) {
                     throw UnrecoverableError(description: "\(error)")
                 }
@@ -128,9 +159,66 @@ public final class PartitionedWorker {
         for partition in partitions {
             partition.runner.assignment(mine: assignment[partition.runner.partition] == config.consumer)
         }
-        assignedOnce = true
+        status.redisAnswered()
+        if !assignedOnce {
+            assignedOnce = true
+            updateRole()
+        }
         let next = PartitionAssignment.nextHeartbeatMs(nowMs: now, ttlMs: ttl, memberExpiries: expiries, me: config.consumer)
         nextHeartbeat = ContinuousClock.now + .milliseconds(max(0, next - now))
+        sampleLag(redis)
+    }
+
+    /// `dupwatch_consumer_lag` of the partitions this worker holds: one pipeline per node.
+    private func sampleLag(_ redis: RedisCluster) {
+        var byConnection: [ObjectIdentifier: (connection: RedisConnection, partitions: [(keys: KeySchema, gauges: PartitionGauges)])] = [:]
+        var order: [ObjectIdentifier] = []
+        for partition in partitions where partition.runner.holdsLease {
+            let connection: RedisConnection
+            do {
+                connection = try redis.connection(for: partition.slot)
+            } catch {
+                logger.debug("sampling the consumer lag of partition \(partition.runner.partition) failed: \(error)")
+                metrics.redisErrors.increment()
+                continue
+            }
+            let id = ObjectIdentifier(connection)
+            if byConnection[id] == nil {
+                byConnection[id] = (connection, [])
+                order.append(id)
+            }
+            byConnection[id]!.partitions.append((partition.keys, partition.gauges))
+        }
+        for id in order {
+            let node = byConnection[id]!
+            guard !node.connection.isBroken else { continue }
+            lagSampler.sample(node.partitions, on: node.connection)
+        }
+    }
+
+    /// The status's role: the partitions held, or standby (holding none) once assigned.
+    private func updateRole() {
+        guard assignedOnce else { return }
+        let held = partitions.filter(\.runner.holdsLease).map(\.runner.partition)
+        status.setRole(held.isEmpty ? .standby(holder: nil) : .owner(partitions: held))
+    }
+
+    /// After a step: `dupwatch_lease_owned` and the role follow the runner's lease.
+    private func syncOwnership(_ partition: Partition) {
+        guard partition.reportedOwned != partition.runner.holdsLease else { return }
+        partition.reportedOwned = partition.runner.holdsLease
+        partition.gauges.setOwned(partition.reportedOwned)
+        updateRole()
+    }
+
+    /// Counts a reconnect when a partition's step gets a new connection to a node whose last
+    /// connection broke. Only called when the partition's connection changed.
+    private func noteConnection(_ connection: RedisConnection) {
+        let node = "\(connection.url.host):\(connection.url.port)"
+        if let known = nodeConnections[node], known !== connection, known.isBroken {
+            metrics.reconnects.increment()
+        }
+        nodeConnections[node] = connection
     }
 
     /// On a clean stop: out of the members, and every held lease handed over at once.
@@ -150,8 +238,13 @@ public final class PartitionedWorker {
         let now = Self.nowMs()
         let action = partition.runner.next(nowMs: now)
         if case .wait = action { return false }
+        defer { syncOwnership(partition) }
         do {
             let connection = try redis.connection(for: partition.slot)
+            if partition.connection !== connection {
+                noteConnection(connection)
+                partition.connection = connection
+            }
             switch action {
             case .wait:
                 return false
@@ -181,15 +274,20 @@ public final class PartitionedWorker {
                 logger.info("consumer \(config.consumer) hands partition \(partition.runner.partition) over")
                 partition.runner.released()
             }
+            status.redisAnswered()
             return true
         } catch let error as RedisError {
             if case .server(let code) = error.kind, ["NOAUTH", "WRONGPASS", "NOPERM"].contains(code) { throw error }
             partition.batch = nil
             partition.runner.failed(nowMs: now)
+            // Counted by `run`, which these reach.
             if error.kind == .connection || error.kind == .timeout { throw error }
+            metrics.redisErrors.increment()
+            status.redisFailed("\(error)")
             logger.warning("partition \(partition.runner.partition): \(error); resuming at its committed position")
             return true
         } catch is LeaseLost {
+            status.redisAnswered()
             partition.batch = nil
             partition.runner.leaseLost(nowMs: now)
             logger.warning("partition \(partition.runner.partition) was taken over by another worker")
@@ -285,6 +383,7 @@ public final class PartitionedWorker {
         }
         if partition.attempt > 0 { plan.commit.clearResumeAttempts(group: config.group) }
         plan.commit.renewLease(group: config.group, ttl: config.leaseTTL)
+        let written = ContinuousClock.now
         switch try connection.transaction(plan.commit.commands.map(\.encoded)) {
         case .watchFailed:
             throw LeaseLost()
@@ -293,11 +392,13 @@ public final class PartitionedWorker {
         case .executed(let errors):
             for message in errors { logger.error("a command of a committed batch failed: \(message)") }
         }
+        metrics.commitTime.recordInterval(since: written)
         partition.cursor.didCommit(moved)
         partition.attempt = 0
         partition.batch = nil
         partition.runner.committed(nowMs: Self.nowMs())
         stats.add(batchOf: batch.items.count, plan)
+        metrics.committed(plan)
     }
 
     /// Monotonic milliseconds, for the runners' timers.
