@@ -41,10 +41,12 @@ public final class BlockingService: Service {
 }
 
 extension BlockingService {
-    /// The consumer-group worker.
-    public static func worker(config: WorkerConfig, logger: Logger) -> BlockingService {
+    /// The consumer-group worker. `status`: what it tells `/readyz` (give the HTTP layer the
+    /// same instance). The metrics go to the bootstrapped `MetricsSystem`: bootstrap it before
+    /// the service runs.
+    public static func worker(config: WorkerConfig, logger: Logger, status: WorkerStatus = WorkerStatus()) -> BlockingService {
         BlockingService(threadName: "dupwatch-worker") { stop in
-            let stats = try Worker(config: config, logger: logger, stop: stop).run()
+            let stats = try Worker(config: config, logger: logger, stop: stop, status: status).run()
             logger.info("worker stopped", metadata: [
                 "entries": "\(stats.entries)", "alerts": "\(stats.alerts)", "deadletters": "\(stats.deadLetters)",
                 "duplicate_ids": "\(stats.duplicates)", "batches": "\(stats.batches)",
@@ -52,11 +54,12 @@ extension BlockingService {
         }
     }
 
-    /// The worker of a partitioned deployment.
+    /// The worker of a partitioned deployment; `status` as for `worker`.
     public static func partitionedWorker(config: WorkerConfig, seeds: [RedisURL], partitioning: Partitioning,
-                                         logger: Logger) -> BlockingService {
+                                         logger: Logger, status: WorkerStatus = WorkerStatus()) -> BlockingService {
         BlockingService(threadName: "dupwatch-worker") { stop in
-            let stats = try PartitionedWorker(config: config, seeds: seeds, partitioning: partitioning, logger: logger, stop: stop).run()
+            let stats = try PartitionedWorker(config: config, seeds: seeds, partitioning: partitioning, logger: logger, stop: stop,
+                                              status: status).run()
             logger.info("worker stopped", metadata: [
                 "entries": "\(stats.entries)", "alerts": "\(stats.alerts)", "deadletters": "\(stats.deadLetters)",
                 "batches": "\(stats.batches)",
