@@ -156,7 +156,11 @@ let package = Package(
         ),
         .testTarget(
             name: "DupWatchIntegrationTests",
-            dependencies: ["RedisClient", "TestSupport", "DupWatchCore", "DupWatchStore"],
+            dependencies: [
+                "RedisClient", "TestSupport", "DupWatchCore", "DupWatchStore", "DupWatchWorker",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: strictness
         ),
         // SIGKILLed workers and redis-servers against a crash-free run of a seeded workload.

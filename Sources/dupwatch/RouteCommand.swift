@@ -83,6 +83,6 @@ struct RouteCommand: AsyncParsableCommand {
         let service = BlockingService.router(
             config: RouterConfig(seeds: seeds, partitioning: options.partitioning, batchSize: options.batch, drain: options.drain,
                                  copyAlerts: options.copyAlerts, alertStreamMaxLength: options.alertStreamMaxLength), logger: logger)
-        try await runUntilStopped(service, what: "router", logger: logger)
+        try await runUntilStopped([service], what: "router", logger: logger)
     }
 }

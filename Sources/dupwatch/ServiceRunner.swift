@@ -2,11 +2,11 @@ import ArgumentParser
 import Logging
 import ServiceLifecycle
 
-/// Runs one long-lived service until it returns, or until SIGTERM/SIGINT shut it down
-/// gracefully; a failure is logged and exits with status 1.
-func runUntilStopped(_ service: some Service, what: String, logger: Logger) async throws {
+/// Runs services together until one returns (then all stop, the last first), or until
+/// SIGTERM/SIGINT shut them down gracefully; a failure is logged and exits with status 1.
+func runUntilStopped(_ services: [any Service], what: String, logger: Logger) async throws {
     let group = ServiceGroup(configuration: .init(
-        services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+        services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) },
         gracefulShutdownSignals: [.sigterm, .sigint],
         logger: logger))
     do {

@@ -1,11 +1,13 @@
 import ArgumentParser
 import DupWatchCLI
 import DupWatchCore
+import DupWatchHTTP
 import DupWatchStore
 import DupWatchWorker
 import Foundation
 import Logging
 import RedisClient
+import ServiceLifecycle
 
 struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -71,8 +73,16 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: Settings.help("Approximate cap of the dead-letter stream (XADD MAXLEN ~).", "deadletter-maxlen", default: "100000"))
     var deadletterMaxlen: Int?
 
+    @Option(help: Settings.help("Serve /metrics (Prometheus), /healthz and /readyz on this port.", "metrics-port", default: "off"))
+    var metricsPort: Int?
+
+    @Option(help: Settings.help("Address the --metrics-port server listens on.", "metrics-host", default: "127.0.0.1"))
+    var metricsHost: String?
+
     /// The options resolved (command line, DUPWATCH_* variable, default) and checked.
     struct Resolved {
+        var metricsPort: Int?
+        var metricsHost: String
         var group: String
         var consumer: String?
         var rules: RuleConfig
@@ -92,6 +102,8 @@ struct WorkerCommand: AsyncParsableCommand {
         var settings = Settings()
         let eventIdRetention = try settings.value(self.eventIdRetention, "event-id-retention", default: .seconds(24 * 3600))
         let options = Resolved(
+            metricsPort: try settings.value(metricsPort, "metrics-port"),
+            metricsHost: try settings.value(metricsHost, "metrics-host", default: "127.0.0.1"),
             group: try settings.value(group, "group", default: "dupwatch"),
             consumer: try settings.value(consumer, "consumer"),
             rules: RuleConfig(cartGap: try settings.value(cartGap, "cart-gap", default: .seconds(4 * 3600)),
@@ -111,6 +123,7 @@ struct WorkerCommand: AsyncParsableCommand {
         guard (1...1000).contains(options.rules.historyDepth) else { throw settings.invalid("history-depth", "must be 1...1000") }
         guard (1...100_000).contains(options.batch) else { throw settings.invalid("batch", "must be 1...100000") }
         guard options.maxDeliveries >= 1 else { throw settings.invalid("max-deliveries", "must be at least 1") }
+        if let port = options.metricsPort, !(0...65535).contains(port) { throw settings.invalid("metrics-port", "must be 0...65535") }
         return options
     }
 
@@ -155,9 +168,23 @@ struct WorkerCommand: AsyncParsableCommand {
             throw CommandFailure("\(error)")
         }
         logger.info("dupwatch worker \(config.consumer) starting: group \(config.group), redis \(config.redisURL)\(drain ? ", drain mode" : "")\(partitioning.count > 1 ? ", \(partitioning.count) partitions" : "")")
-        let service = partitioning.count == 1
-            ? BlockingService.worker(config: config, logger: logger)
-            : BlockingService.partitionedWorker(config: config, seeds: seeds, partitioning: partitioning, logger: logger)
-        try await runUntilStopped(service, what: "worker", logger: logger)
+        let status = WorkerStatus()
+        var services: [any Service] = []
+        if let port = options.metricsPort {
+            // Before the worker builds its metrics, on its own thread.
+            let registry = PrometheusBackend.bootstrap()
+            services.append(OperationsRoutes.application(
+                host: options.metricsHost, port: port, registry: registry,
+                readiness: {
+                    let answer = status.readiness()
+                    return Readiness(isReady: answer.ready, checks: answer.checks)
+                },
+                logger: logger))
+        }
+        // Last, so that it stops first and the metrics server outlives its final commit.
+        services.append(partitioning.count == 1
+            ? BlockingService.worker(config: config, logger: logger, status: status)
+            : BlockingService.partitionedWorker(config: config, seeds: seeds, partitioning: partitioning, logger: logger, status: status))
+        try await runUntilStopped(services, what: "worker", logger: logger)
     }
 }

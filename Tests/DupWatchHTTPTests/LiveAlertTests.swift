@@ -10,6 +10,7 @@ struct LiveAlertTests {
     final class Running: @unchecked Sendable {
         let harness: Harness
         let port: Int
+        let workerMetricsPort: Int
         let serve: DupwatchProcess
         let worker: DupwatchProcess
         let directory: URL
@@ -23,10 +24,15 @@ struct LiveAlertTests {
             port = try RedisTestServer.freeLoopbackPort()
             serve = try harness.start(["serve", "--redis-url", harness.url, "--host", "127.0.0.1", "--port", String(port),
                                        "--api-keys", keys.path] + extraServeArguments)
-            worker = try harness.start(["worker", "--redis-url", harness.url])
+            workerMetricsPort = try RedisTestServer.freeLoopbackPort()
+            // A short lease: the worker reports not ready after 3 TTLs without Redis.
+            worker = try harness.start(["worker", "--redis-url", harness.url, "--metrics-port", String(workerMetricsPort),
+                                        "--lease-ttl", "2s"])
             let port = self.port
+            let workerPort = workerMetricsPort
             let ready = try await eventually(timeout: 30) {
                 (try? LoopbackHTTP.request(port: port, "GET", "/readyz"))?.status == 200
+                    && (try? LoopbackHTTP.request(port: workerPort, "GET", "/readyz"))?.status == 200
             }
             if !ready {
                 throw HarnessError("serve did not become ready: \(serve.stderrSoFar)")
@@ -143,6 +149,15 @@ struct LiveAlertTests {
                     && metrics.body.contains(#"http_response_status_code="429""#)
             }
             #expect(metricsSeen)
+            // The worker's own /metrics: what it applied, its alerts and its lag.
+            let workerMetrics = try await eventually(timeout: 20) {
+                guard let metrics = try? LoopbackHTTP.request(port: running.workerMetricsPort, "GET", "/metrics") else { return false }
+                return metrics.body.contains(#"dupwatch_alerts_total{trigger="order",match="order"} 1"#)
+                    && metrics.body.contains(#"dupwatch_events_applied_total{stream="stream:order:placed"} 2"#)
+                    && metrics.body.contains(#"dupwatch_consumer_lag{stream="stream:order:placed",partition="0"} 0"#)
+                    && metrics.body.contains(#"dupwatch_lease_owned{partition="0"} 1"#)
+            }
+            #expect(workerMetrics, "\((try? LoopbackHTTP.request(port: running.workerMetricsPort, "GET", "/metrics").body) ?? "")")
             let ready = try LoopbackHTTP.request(port: running.port, "GET", "/readyz")
             #expect(ready.status == 200 && ready.body.contains(#""status":"ready""#), "\(ready)")
             withExtendedLifetime(open) {}
@@ -153,6 +168,10 @@ struct LiveAlertTests {
                 (try? LoopbackHTTP.request(port: running.port, "GET", "/readyz"))?.status == 503
             }
             #expect(notReady)
+            let workerNotReady = try await eventually(timeout: 60) {
+                (try? LoopbackHTTP.request(port: running.workerMetricsPort, "GET", "/readyz"))?.status == 503
+            }
+            #expect(workerNotReady)
             #expect(try LoopbackHTTP.request(port: running.port, "GET", "/healthz").status == 200)
             let unavailable = try running.post("/v1/cart-events", #"{"type":"add","customer_id":"c1","sku":"A"}"#)
             #expect(unavailable.status == 503 && unavailable.body.contains("redis_unavailable"), "\(unavailable)")

@@ -1,7 +1,3 @@
-// Needs, in Package.swift, the test target DupWatchIntegrationTests to depend on "DupWatchWorker",
-// Logging and MetricsTestKit; until then this file compiles to nothing (rather than breaking the
-// build of the other tests).
-#if canImport(MetricsTestKit) && canImport(DupWatchWorker) && canImport(Logging)
 import DupWatchCore
 import DupWatchStore
 import DupWatchWorker
@@ -267,4 +263,3 @@ struct WorkerStatusIntegrationTests {
         }
     }
 }
-#endif
