@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/demo-web.sh — the storefront story in a browser: builds DupWatch (release), starts
 # the local Redis (scripts/start-redis.sh; reused when running), a worker and `dupwatch serve`
-# on http://127.0.0.1:${DUPWATCH_DEMO_PORT:-8080}, and prints the demo page's URL with a
+# on http://127.0.0.1:${DUPWATCH_DEMO_PORT:-8080} (the worker's metrics on
+# ${DUPWATCH_DEMO_METRICS_PORT:-9464}), and prints the demo page's URL with a
 # read+ingest API key in its fragment. On the page: pick a customer, add milk, place the
 # order, "come back 3 days later", add milk again: the "Already ordered?" dialog appears live,
 # and "Keep both" / "Remove" post feedback to stream:alerts:feedback.
@@ -11,6 +12,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 PORT="${DUPWATCH_DEMO_PORT:-8080}"
+METRICS_PORT="${DUPWATCH_DEMO_METRICS_PORT:-9464}"
 KEYS="$VAR_DIR/api-keys"
 LOGS="$VAR_DIR/demo"
 
@@ -38,7 +40,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-"$ROOT/.build/release/dupwatch" worker >"$LOGS/worker.log" 2>&1 &
+"$ROOT/.build/release/dupwatch" worker --metrics-port "$METRICS_PORT" >"$LOGS/worker.log" 2>&1 &
 pids+=($!)
 "$ROOT/.build/release/dupwatch" serve --host 127.0.0.1 --port "$PORT" --api-keys "$KEYS" >"$LOGS/serve.log" 2>&1 &
 pids+=($!)
@@ -56,7 +58,8 @@ cat <<MSG
 
     http://127.0.0.1:$PORT/demo#key=$demo_key
 
-  API: http://127.0.0.1:$PORT/v1/openapi.json   metrics: http://127.0.0.1:$PORT/metrics
+  API: http://127.0.0.1:$PORT/v1/openapi.json
+  Metrics: http://127.0.0.1:$PORT/metrics (server), http://127.0.0.1:$METRICS_PORT/metrics (worker: alerts, lag)
   Try: curl -H "Authorization: Bearer $demo_key" http://127.0.0.1:$PORT/v1/customers/c42/orders
 
   Ctrl-C stops the worker and the server (Redis keeps running: scripts/stop-redis.sh).
