@@ -52,10 +52,7 @@ struct CustomerRoutes {
         customers.get("cart") { _, context -> Response in
             _ = try context.require(.read)
             let customer = try Self.customer(context)
-            let cart = try await read { deployment in
-                try ReadModel(keys: deployment.keys(ofCustomer: customer), rules: rules)
-                    .cart(of: customer, on: deployment.connection(for: deployment.keys(ofCustomer: customer)))
-            }
+            let cart = ReadModel.cart(in: try await state(of: customer))
             return JSONResponse.make(CartAnswer(
                 customer_id: customer,
                 last_cart_event_at: cart.lastCartEventAt.map { EventTime.iso8601(milliseconds: $0) },
@@ -82,10 +79,7 @@ struct CustomerRoutes {
             let customer = try Self.customer(context)
             let lines = try Self.checkLines(try await request.bodyBytes(limit: settings.maxBodyBytes), customer: customer,
                                             maxItems: settings.maxItems)
-            let alerts = try await read { deployment in
-                try ReadModel(keys: deployment.keys(ofCustomer: customer), rules: rules)
-                    .check(customer: customer, lines: lines, on: deployment.connection(for: deployment.keys(ofCustomer: customer)))
-            }
+            let alerts = ReadModel(keys: KeySchema(), rules: rules).check(customer: customer, lines: lines, in: try await state(of: customer))
             // The alert stream's fields, without detected_at: nothing was detected.
             return JSONResponse.make(AlertsAnswer(customer_id: nil, alerts: alerts.map {
                 JSONText.alertObject($0.fields(detectedAt: 0).filter { $0.0 != "detected_at" })
@@ -101,6 +95,17 @@ struct CustomerRoutes {
                     .alerts(of: customer, since: since, limit: limit, on: deployment.connection(for: deployment.keys(ofCustomer: customer)))
             }
             return JSONResponse.make(AlertsAnswer(customer_id: customer, alerts: alerts.compactMap(Self.alertObject)))
+        }
+    }
+
+    /// The customer's state, read with other requests' (`RedisLanes.state`).
+    private func state(of customer: String) async throws -> CustomerState {
+        do {
+            return try await lanes.state(of: customer, historyDepth: settings.historyDepth)
+        } catch let error as RedisError {
+            throw APIError.redisUnavailable(error)
+        } catch let error as ReadModelError {
+            throw APIError(.internalServerError, "corrupt_state", error.description)
         }
     }
 

@@ -1,4 +1,5 @@
 import Dispatch
+public import DupWatchCore
 public import DupWatchStore
 public import Logging
 public import RedisClient
@@ -8,6 +9,11 @@ import Synchronization
 /// dispatch queue with its own `Deployment` (connections to every node it needs), never on
 /// Swift's cooperative threads. A request takes the next lane round-robin; a lane whose Redis
 /// call failed on the connection reconnects on its next use, so one bad moment costs one 503.
+///
+/// Customer states (a check, a cart) are read in batches: the states that concurrent requests
+/// ask a lane for while it is busy are read together, in the loader's two pipelined round
+/// trips, so that under load a round trip, its system calls and Redis's per-command cost are
+/// shared by many requests.
 public final class RedisLanes: Sendable {
     private let lanes: [Lane]
     private let next = Atomic<Int>(0)
@@ -21,13 +27,32 @@ public final class RedisLanes: Sendable {
 
     public var count: Int { lanes.count }
 
+    private var nextLane: Lane { lanes[next.wrappingAdd(1, ordering: .relaxed).oldValue % lanes.count] }
+
     /// Runs `body` with a deployment on the next lane. A Redis connection or timeout error
     /// drops the lane's deployment (the next use reconnects). A read (`idempotent`) that fails
     /// so on a connection made earlier is tried once more on a new one, so that a Redis
     /// restart costs no failed read; a write is not, since it may have been applied.
     public func run<T: Sendable>(idempotent: Bool = false, _ body: @escaping @Sendable (Deployment) throws -> T) async throws -> T {
-        let lane = lanes[next.wrappingAdd(1, ordering: .relaxed).oldValue % lanes.count]
-        return try await lane.run(body, retryStale: idempotent, logger: logger)
+        let lane = nextLane
+        let logger = self.logger
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            lane.queue.async {
+                continuation.resume(with: Result { try lane.call(body, retryStale: idempotent, logger: logger) })
+            }
+        }
+    }
+
+    /// `customer`'s state as the worker stored it (read with other requests' customers).
+    /// Throws a `RedisError`, or a `ReadModelError` when the stored state is corrupt.
+    public func state(of customer: String, historyDepth: Int) async throws -> CustomerState {
+        let lane = nextLane
+        let logger = self.logger
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<CustomerState, any Error>) in
+            if lane.enqueue(StateRequest(customer: customer, historyDepth: historyDepth, continuation: continuation)) {
+                lane.queue.async { lane.readStates(logger: logger) }
+            }
+        }
     }
 
     /// Closes every lane's connections (after the server stopped taking requests).
@@ -36,27 +61,77 @@ public final class RedisLanes: Sendable {
     }
 }
 
+struct StateRequest: Sendable {
+    var customer: String
+    var historyDepth: Int
+    var continuation: CheckedContinuation<CustomerState, any Error>
+}
+
 private final class Lane: @unchecked Sendable {
     let queue: DispatchQueue
     let seeds: [RedisURL]
     /// Touched only on `queue`.
     private var deployment: Deployment?
+    /// State requests waiting for the lane, and whether a `readStates` is scheduled for them.
+    private let pending = Mutex<(requests: [StateRequest], scheduled: Bool)>(([], false))
 
     init(index: Int, seeds: [RedisURL]) {
         self.queue = DispatchQueue(label: "dupwatch.redis-lane.\(index)")
         self.seeds = seeds
     }
 
-    func run<T: Sendable>(_ body: @escaping @Sendable (Deployment) throws -> T, retryStale: Bool, logger: Logger) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            queue.async {
-                continuation.resume(with: Result { try self.call(body, retryStale: retryStale, logger: logger) })
+    /// Queues a state request; true when the caller must schedule `readStates`.
+    func enqueue(_ request: StateRequest) -> Bool {
+        pending.withLock { pending in
+            pending.requests.append(request)
+            defer { pending.scheduled = true }
+            return !pending.scheduled
+        }
+    }
+
+    /// On `queue`: reads the states of every waiting request, batch after batch, until none waits.
+    func readStates(logger: Logger) {
+        while true {
+            let batch: [StateRequest] = pending.withLock { pending in
+                defer { pending.requests = [] }
+                if pending.requests.isEmpty { pending.scheduled = false }
+                return pending.requests
+            }
+            if batch.isEmpty { return }
+            let answers = Result { try call({ try Self.states(of: batch, in: $0) }, retryStale: true, logger: logger) }
+            for (index, request) in batch.enumerated() {
+                request.continuation.resume(with: answers.flatMap { $0[index] })
             }
         }
     }
 
+    /// The requests' states, in their order: customers grouped by partition (one key schema,
+    /// one node), each group read in one loader pass.
+    private static func states(of batch: [StateRequest], in deployment: Deployment) throws -> [Result<CustomerState, any Error>] {
+        var groups: [Int: [Int]] = [:]
+        for (index, request) in batch.enumerated() {
+            groups[deployment.partitioning.partition(of: request.customer), default: []].append(index)
+        }
+        var out = [Result<CustomerState, any Error>](repeating: .success(CustomerState()), count: batch.count)
+        for (partition, indexes) in groups {
+            let keys = deployment.partitions[partition]
+            // A server reads with one history depth; requests of another depth are read apart.
+            var byDepth: [Int: [Int]] = [:]
+            for index in indexes { byDepth[batch[index].historyDepth, default: []].append(index) }
+            for (depth, members) in byDepth {
+                let model = ReadModel(keys: keys, rules: RuleConfig(historyDepth: depth))
+                let customers = Array(Set(members.map { batch[$0].customer }))
+                let states = try model.states(of: customers, on: deployment.connection(for: keys))
+                for index in members {
+                    out[index] = states[batch[index].customer].map { $0.mapError { $0 as any Error } } ?? .success(CustomerState())
+                }
+            }
+        }
+        return out
+    }
+
     /// On `queue`.
-    private func call<T>(_ body: (Deployment) throws -> T, retryStale: Bool, logger: Logger) throws -> T {
+    func call<T>(_ body: (Deployment) throws -> T, retryStale: Bool, logger: Logger) throws -> T {
         let reused = deployment != nil
         do {
             let current = try deployment ?? Deployment(seeds: seeds)

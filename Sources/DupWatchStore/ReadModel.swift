@@ -19,9 +19,13 @@ public struct ReadModel: Sendable {
     }
 
     public func cart(of customer: String, on connection: RedisConnection) throws -> Cart {
-        let state = try loadState(customer, on: connection)
-        return Cart(lastCartEventAt: state.lastCartEventAt,
-                    lines: state.cart.values.sorted { ($0.addedAt, $0.sku) < ($1.addedAt, $1.sku) })
+        Self.cart(in: try loadState(customer, on: connection))
+    }
+
+    /// The cart of a state read already (`states(of:on:)`).
+    public static func cart(in state: CustomerState) -> Cart {
+        Cart(lastCartEventAt: state.lastCartEventAt,
+             lines: state.cart.values.sorted { ($0.addedAt, $0.sku) < ($1.addedAt, $1.sku) })
     }
 
     public struct HistoryEntry: Sendable, Equatable {
@@ -59,22 +63,39 @@ public struct ReadModel: Sendable {
 
     /// The alerts `lines` would raise if the customer placed them as an order now.
     public func check(customer: String, lines: [OrderLine], on connection: RedisConnection) throws -> [Alert] {
-        var state = try loadState(customer, on: connection)
+        check(customer: customer, lines: lines, in: try loadState(customer, on: connection))
+    }
+
+    /// The same, against a state read already (`states(of:on:)`).
+    public func check(customer: String, lines: [OrderLine], in state: CustomerState) -> [Alert] {
+        var state = state
         let probe = OrderPlaced(orderID: "(check)", customerID: customer, lines: lines, time: 0, status: .processing)
         guard case .applied(let alerts) = DuplicateRules(config: rules).apply(.order(probe), to: &state) else { return [] }
         return alerts
     }
 
-    private func loadState(_ customer: String, on connection: RedisConnection) throws -> CustomerState {
+    /// Several customers' states (all in this connection's node) in the loader's two pipelined
+    /// round trips: the server reads the customers of concurrent requests together. Producer
+    /// event ids are not read; nothing here needs them.
+    public func states(of customers: [String], on connection: RedisConnection) throws -> [String: Result<CustomerState, ReadModelError>] {
         let loader = StateLoader(keys: keys, historyDepth: rules.historyDepth)
-        switch try loader.load(customers: [customer], namedOrders: [:], from: connection)[customer] {
-        case .state(let state): return state
-        case .corrupt(let why): throw ReadModelError(description: "the stored state of customer \(customer) is corrupt: \(why)")
-        case nil: return CustomerState()
+        let loaded = try loader.load(customers: customers, namedOrders: [:], eventIDsOf: [], from: connection)
+        var out: [String: Result<CustomerState, ReadModelError>] = [:]
+        for customer in customers {
+            switch loaded[customer] {
+            case .state(let state)?: out[customer] = .success(state)
+            case .corrupt(let why)?: out[customer] = .failure(ReadModelError(description: "the stored state of customer \(customer) is corrupt: \(why)"))
+            case nil: out[customer] = .success(CustomerState())
+            }
         }
+        return out
+    }
+
+    private func loadState(_ customer: String, on connection: RedisConnection) throws -> CustomerState {
+        try states(of: [customer], on: connection)[customer]!.get()
     }
 }
 
-public struct ReadModelError: Error, CustomStringConvertible {
+public struct ReadModelError: Error, Sendable, CustomStringConvertible {
     public var description: String
 }

@@ -74,6 +74,48 @@ struct CustomerAPITests {
         }
     }
 
+    /// Concurrent checks are read together on the lanes: each must still get its own
+    /// customer's answer.
+    @Test func concurrentChecksEachAnswerTheirOwnCustomer() async throws {
+        var settings = ServerSettings()
+        settings.historyDepth = 5
+        let app = try APITestApp(settings: settings)
+        try await app.test { client in
+            for index in 0..<24 {
+                let response = try await client.post("/v1/orders", key: TestKeys.ingest, json: """
+                    {"order_id":"O-\(index)","customer_id":"cust-\(index)","items":[{"sku":"SKU-\(index % 3)","qty":\(index + 1)}],
+                     "ts":"2026-11-20T09:00:00Z"}
+                    """)
+                #expect(response.status == .accepted)
+            }
+            try await app.harness.drain()
+            try await withThrowingTaskGroup(of: (index: Int, round: Int, answer: String).self) { group in
+                for round in 0..<4 {
+                    for index in 0..<24 {
+                        group.addTask {
+                            // Half the checks ask about the customer's own SKU (one alert), half about another (none).
+                            let sku = round % 2 == 0 ? "SKU-\(index % 3)" : "OTHER"
+                            let response = try await client.post("/v1/customers/cust-\(index)/check", key: TestKeys.read,
+                                                                  json: #"{"items":[{"sku":"\#(sku)","qty":1}]}"#)
+                            return (index, round, response.text)
+                        }
+                    }
+                }
+                for try await (index, round, text) in group {
+                    let answer = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+                    let alerts = answer["alerts"] as? [[String: Any]] ?? []
+                    if round % 2 == 0 {
+                        #expect(alerts.count == 1 && alerts.first?["order_id"] as? String == "O-\(index)"
+                                && alerts.first?["quantity"] as? Int == index + 1 && alerts.first?["customer_id"] as? String == "cust-\(index)",
+                                "customer \(index): \(text)")
+                    } else {
+                        #expect(alerts.isEmpty, "customer \(index): \(text)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func everyDocumentedOperationIsRouted() async throws {
         let app = try APITestApp()
         try await app.test { client in
