@@ -6,12 +6,18 @@ import Foundation
 /// the per-customer index, on the live stream and in HTTP answers).
 public enum JSONText {
     public static func encode(_ value: some Encodable) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // DupWatch encodes strings, numbers, booleans, arrays and string-keyed objects only,
         // which always encode.
-        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
+
+    /// One encoder for every call (an encoder's `encode` keeps no state between calls, and
+    /// making one per answer showed in the HTTP server's profile).
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
 
     public static func fields(_ fields: [RawEntry.Field]) -> String {
         encode(FieldsObject(fields))
