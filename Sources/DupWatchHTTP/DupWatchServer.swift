@@ -10,7 +10,7 @@ public struct DupWatchServer {
     public let lanes: RedisLanes
     public let hub: AlertHub
 
-    public init(seeds: [RedisURL], lanes laneCount: Int = 8, settings: ServerSettings, logger: Logger) {
+    public init(seeds: [RedisURL], lanes laneCount: Int = 2, settings: ServerSettings, logger: Logger) {
         self.lanes = RedisLanes(seeds: seeds, count: laneCount, logger: logger)
         self.hub = AlertHub(seeds: seeds, keys: KeySchema(), settings: settings.live, logger: logger)
     }

@@ -76,9 +76,7 @@ struct IngestRoutes {
 
     private func append(_ fields: [StreamField], to stream: String) async throws -> String {
         do {
-            return try await lanes.run { deployment in
-                try deployment.connection(forKey: stream).send(StreamCommands.xadd(stream, fields: fields)).throwIfError().string
-            }
+            return try await lanes.send(StreamCommands.xadd(stream, fields: fields), key: stream).throwIfError().string
         } catch let error as RedisError {
             throw APIError.redisUnavailable(error)
         }

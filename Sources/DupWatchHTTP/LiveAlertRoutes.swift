@@ -87,10 +87,8 @@ struct LiveAlertRoutes {
             let entry = fields + [StreamField(name: "alert_id", value: alertID),
                                   StreamField(name: "at", value: EventTime.iso8601(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)))]
             do {
-                let id = try await lanes.run { deployment in
-                    try deployment.connection(forKey: stream)
-                        .send(StreamCommands.xadd(stream, maxLenApprox: Self.feedbackMaxLength, fields: entry)).throwIfError().string
-                }
+                let id = try await lanes.send(StreamCommands.xadd(stream, maxLenApprox: Self.feedbackMaxLength, fields: entry), key: stream)
+                    .throwIfError().string
                 return JSONResponse.make(FeedbackAnswer(entry_id: id, stream: stream), status: .accepted)
             } catch let error as RedisError {
                 throw APIError.redisUnavailable(error)

@@ -49,8 +49,21 @@ public final class RedisLanes: Sendable {
         let lane = nextLane
         let logger = self.logger
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<CustomerState, any Error>) in
-            if lane.enqueue(StateRequest(customer: customer, historyDepth: historyDepth, continuation: continuation)) {
-                lane.queue.async { lane.readStates(logger: logger) }
+            if lane.enqueue(.state(StateRequest(customer: customer, historyDepth: historyDepth, continuation: continuation))) {
+                lane.queue.async { lane.drain(logger: logger) }
+            }
+        }
+    }
+
+    /// Sends `command` to the node that holds `key`, pipelined with other requests' commands
+    /// to that node, and returns its reply (an error reply as it is). Not retried: it may
+    /// write.
+    public func send(_ command: RedisCommand, key: String) async throws -> RedisReply {
+        let lane = nextLane
+        let logger = self.logger
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<RedisReply, any Error>) in
+            if lane.enqueue(.command(CommandRequest(key: key, command: command, continuation: continuation))) {
+                lane.queue.async { lane.drain(logger: logger) }
             }
         }
     }
@@ -67,21 +80,33 @@ struct StateRequest: Sendable {
     var continuation: CheckedContinuation<CustomerState, any Error>
 }
 
+struct CommandRequest: Sendable {
+    var key: String
+    var command: RedisCommand
+    var continuation: CheckedContinuation<RedisReply, any Error>
+}
+
+/// What waits for a lane to batch it with others.
+enum LaneRequest: Sendable {
+    case state(StateRequest)
+    case command(CommandRequest)
+}
+
 private final class Lane: @unchecked Sendable {
     let queue: DispatchQueue
     let seeds: [RedisURL]
     /// Touched only on `queue`.
     private var deployment: Deployment?
-    /// State requests waiting for the lane, and whether a `readStates` is scheduled for them.
-    private let pending = Mutex<(requests: [StateRequest], scheduled: Bool)>(([], false))
+    /// Requests waiting for the lane, and whether a `drain` is scheduled for them.
+    private let pending = Mutex<(requests: [LaneRequest], scheduled: Bool)>(([], false))
 
     init(index: Int, seeds: [RedisURL]) {
         self.queue = DispatchQueue(label: "dupwatch.redis-lane.\(index)")
         self.seeds = seeds
     }
 
-    /// Queues a state request; true when the caller must schedule `readStates`.
-    func enqueue(_ request: StateRequest) -> Bool {
+    /// Queues a request; true when the caller must schedule `drain`.
+    func enqueue(_ request: LaneRequest) -> Bool {
         pending.withLock { pending in
             pending.requests.append(request)
             defer { pending.scheduled = true }
@@ -89,20 +114,54 @@ private final class Lane: @unchecked Sendable {
         }
     }
 
-    /// On `queue`: reads the states of every waiting request, batch after batch, until none waits.
-    func readStates(logger: Logger) {
+    /// On `queue`: answers every waiting request, batch after batch, until none waits. The
+    /// state reads of a batch share the loader's round trips; its commands share one pipeline
+    /// per node.
+    func drain(logger: Logger) {
         while true {
-            let batch: [StateRequest] = pending.withLock { pending in
+            let batch: [LaneRequest] = pending.withLock { pending in
                 defer { pending.requests = [] }
                 if pending.requests.isEmpty { pending.scheduled = false }
                 return pending.requests
             }
             if batch.isEmpty { return }
-            let answers = Result { try call({ try Self.states(of: batch, in: $0) }, retryStale: true, logger: logger) }
-            for (index, request) in batch.enumerated() {
-                request.continuation.resume(with: answers.flatMap { $0[index] })
+            var states: [StateRequest] = []
+            var commands: [CommandRequest] = []
+            for request in batch {
+                switch request {
+                case .state(let request): states.append(request)
+                case .command(let request): commands.append(request)
+                }
+            }
+            if !states.isEmpty {
+                let answers = Result { try call({ try Self.states(of: states, in: $0) }, retryStale: true, logger: logger) }
+                for (index, request) in states.enumerated() {
+                    request.continuation.resume(with: answers.flatMap { $0[index] })
+                }
+            }
+            if !commands.isEmpty {
+                let replies = Result { try call({ try Self.send(commands, in: $0) }, retryStale: false, logger: logger) }
+                for (index, request) in commands.enumerated() {
+                    request.continuation.resume(with: replies.map { $0[index] })
+                }
             }
         }
+    }
+
+    /// The requests' commands, one pipeline per node, replies in the requests' order.
+    private static func send(_ batch: [CommandRequest], in deployment: Deployment) throws -> [RedisReply] {
+        var byNode: [ObjectIdentifier: (connection: RedisConnection, indexes: [Int])] = [:]
+        for (index, request) in batch.enumerated() {
+            let connection = try deployment.connection(forKey: request.key)
+            byNode[ObjectIdentifier(connection), default: (connection, [])].indexes.append(index)
+        }
+        var out = [RedisReply](repeating: .null, count: batch.count)
+        for (connection, indexes) in byNode.values {
+            for (index, reply) in zip(indexes, try connection.pipeline(indexes.map { batch[$0].command })) {
+                out[index] = reply
+            }
+        }
+        return out
     }
 
     /// The requests' states, in their order: customers grouped by partition (one key schema,

@@ -51,7 +51,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: Settings.help("Live alert streams the server holds open in all (429 above).", "max-streams", default: "20000"))
     var maxStreams: Int?
 
-    @Option(help: Settings.help("Redis connections (lanes) the API's requests share (1-256).", "redis-lanes", default: "8"))
+    // Few lanes make big batches: on two cores, 2 served checks and ingest best (bench-http.sh).
+    @Option(help: Settings.help("Redis connections (lanes) the API's requests share; each batches the requests that wait for it (1-256).",
+                                "redis-lanes", default: "2"))
     var redisLanes: Int?
 
     @Option(help: Settings.help("How many of the last stored orders checks look at, as the worker's (1-1000).",
@@ -75,7 +77,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func resolved() throws -> Resolved {
         var settings = Settings()
-        var r = Resolved(lanes: try settings.value(redisLanes, "redis-lanes", default: 8),
+        var r = Resolved(lanes: try settings.value(redisLanes, "redis-lanes", default: 2),
                          keysFile: try settings.value(apiKeysFile, "api-keys-file"),
                          staticDir: try settings.value(staticDir, "static-dir"))
         r.server.host = try settings.value(host, "host", default: "127.0.0.1")

@@ -39,6 +39,33 @@ struct IngestAPITests {
         }
     }
 
+    /// Concurrent events share a lane's pipeline: each answer must name its own entry.
+    @Test func concurrentEventsEachGetTheirOwnEntryID() async throws {
+        let app = try APITestApp()
+        let harness = app.harness
+        try await app.test { client in
+            try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                for index in 0..<48 {
+                    group.addTask {
+                        let response = try await client.post("/v1/cart-events", key: TestKeys.ingest, json: """
+                            {"type":"add","customer_id":"c\(index % 5)","sku":"S","event_id":"e-\(index)"}
+                            """)
+                        return (index, response.text)
+                    }
+                }
+                var ids = Set<String>()
+                for try await (index, text) in group {
+                    let answer = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+                    let id = try #require(answer["entry_id"] as? String, "\(text)")
+                    ids.insert(id)
+                    let fields = try harness.redis.command("XRANGE", Streams.cart, id, id).array.first?.array[1].array.map { try $0.string }
+                    #expect(fields?.contains("e-\(index)") == true, "entry \(id) of event e-\(index): \(String(describing: fields))")
+                }
+                #expect(ids.count == 48)
+            }
+        }
+    }
+
     @Test(arguments: [
         (#"{"type":"add","customer_id":"c1","qty":1}"#, "missing_sku"),
         (#"{"type":"add","customer_id":"c1","sku":"A","qty":"abc"}"#, "bad_qty"),
