@@ -12,34 +12,9 @@ struct CustomerRoutes {
 
     var rules: RuleConfig { RuleConfig(cartGap: settings.cartGap, historyDepth: settings.historyDepth) }
 
-    struct CartAnswer: Encodable {
-        struct Line: Encodable {
-            var sku: String
-            var quantity: Int
-            var added_at: String
-            var title: String?
-        }
-        var customer_id: String
-        var last_cart_event_at: String?
-        var lines: [Line]
-    }
-
     struct OrdersAnswer: Encodable {
-        struct Order: Encodable {
-            struct Item: Encodable {
-                var sku: String
-                var qty: Int
-                var title: String?
-            }
-            var order_id: String
-            var order_date: String
-            var status: String
-            /// Among the last N orders that duplicate checks use.
-            var checked: Bool
-            var items: [Item]
-        }
         var customer_id: String
-        var orders: [Order]
+        var orders: [OrderView]
     }
 
     struct AlertsAnswer: Encodable {
@@ -53,12 +28,7 @@ struct CustomerRoutes {
             _ = try context.require(.read)
             let customer = try Self.customer(context)
             let cart = ReadModel.cart(in: try await state(of: customer))
-            return JSONResponse.make(CartAnswer(
-                customer_id: customer,
-                last_cart_event_at: cart.lastCartEventAt.map { EventTime.iso8601(milliseconds: $0) },
-                lines: cart.lines.map {
-                    .init(sku: $0.sku, quantity: $0.quantity, added_at: EventTime.iso8601(milliseconds: $0.addedAt), title: $0.title)
-                }))
+            return JSONResponse.make(CartView(customer: customer, cart: cart))
         }
         customers.get("orders") { request, context -> Response in
             _ = try context.require(.read)
@@ -68,11 +38,7 @@ struct CustomerRoutes {
                 try ReadModel(keys: deployment.keys(ofCustomer: customer), rules: rules)
                     .history(of: customer, limit: limit, on: deployment.connection(for: deployment.keys(ofCustomer: customer)))
             }
-            return JSONResponse.make(OrdersAnswer(customer_id: customer, orders: entries.map { entry in
-                .init(order_id: entry.order.orderID, order_date: EventTime.iso8601(milliseconds: entry.order.placedAt),
-                      status: entry.order.status.rawValue, checked: entry.isRecent,
-                      items: entry.order.lines.map { .init(sku: $0.sku, qty: $0.quantity, title: $0.title) })
-            }))
+            return JSONResponse.make(OrdersAnswer(customer_id: customer, orders: entries.map { OrderView($0) }))
         }
         customers.post("check") { request, context -> Response in
             _ = try context.require(.read)

@@ -48,29 +48,12 @@ struct CartCommand: ParsableCommand {
     @OptionGroup var options: ReadOptions
     @Argument(help: "The customer_id.") var customer: String
 
-    struct Output: Encodable {
-        struct Line: Encodable {
-            var sku: String
-            var quantity: Int
-            var added_at: String
-            var title: String?
-        }
-        var customer_id: String
-        var last_cart_event_at: String?
-        var lines: [Line]
-    }
-
     func run() throws {
         let read = try options.resolved()
         let (model, redis) = try options.model(of: customer, historyDepth: read.historyDepth)
         let cart = try model.cart(of: customer, on: redis)
         if read.json {
-            JSONOutput.print(Output(
-                customer_id: customer,
-                last_cart_event_at: cart.lastCartEventAt.map { EventTime.iso8601(milliseconds: $0) },
-                lines: cart.lines.map {
-                    .init(sku: $0.sku, quantity: $0.quantity, added_at: EventTime.iso8601(milliseconds: $0.addedAt), title: $0.title)
-                }))
+            JSONOutput.print(CartView(customer: customer, cart: cart))
             return
         }
         guard !cart.lines.isEmpty else {
@@ -98,20 +81,6 @@ struct HistoryCommand: ParsableCommand {
         _ = try settings.value(limit, "limit", default: 20)
     }
 
-    struct Order: Encodable {
-        struct Item: Encodable {
-            var sku: String
-            var qty: Int
-            var title: String?
-        }
-        var order_id: String
-        var order_date: String
-        var status: String
-        /// Among the last N orders that duplicate checks use.
-        var checked: Bool
-        var items: [Item]
-    }
-
     func run() throws {
         let read = try options.resolved()
         var settings = Settings()
@@ -119,11 +88,7 @@ struct HistoryCommand: ParsableCommand {
         let (model, redis) = try options.model(of: customer, historyDepth: read.historyDepth)
         let entries = try model.history(of: customer, limit: limit, on: redis)
         if read.json {
-            JSONOutput.print(entries.map { entry in
-                Order(order_id: entry.order.orderID, order_date: EventTime.iso8601(milliseconds: entry.order.placedAt),
-                      status: entry.order.status.rawValue, checked: entry.isRecent,
-                      items: entry.order.lines.map { .init(sku: $0.sku, qty: $0.quantity, title: $0.title) })
-            })
+            JSONOutput.print(entries.map { OrderView($0) })
             return
         }
         guard !entries.isEmpty else {
