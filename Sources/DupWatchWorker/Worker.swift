@@ -378,10 +378,16 @@ public final class Worker {
         backoff.reset()
         for (customer, state) in plan.states { cache.put(customer, state) }
         for alert in plan.alerts {
-            logger.info("duplicate: customer \(alert.customerID) sku \(alert.sku) (\(alert.trigger.rawValue) \(alert.triggerID) matches \(alert.match.kind.rawValue)\(alert.orderID.map { " " + $0 } ?? "")): \(alert.message)")
+            // The ids are metadata, so that `--log-format json` gives them as fields.
+            var metadata: Logger.Metadata = [
+                "alert.id": "\(alert.alertID)", "customer.id": "\(alert.customerID)", "sku": "\(alert.sku)",
+                "trigger": "\(alert.trigger.rawValue)", "trigger.id": "\(alert.triggerID)", "match": "\(alert.match.kind.rawValue)",
+            ]
+            if let orderID = alert.orderID { metadata["order.id"] = "\(orderID)" }
+            logger.info("duplicate: \(alert.message)", metadata: metadata)
         }
         for (id, reason) in plan.deadLetters {
-            logger.warning("dead-lettered entry \(id): \(reason)")
+            logger.warning("dead-lettered: \(reason)", metadata: ["entry.id": "\(id)"])
         }
         if !lastErrors.isEmpty {
             for item in parsed.items { lastErrors[item.delivered.key] = nil }
