@@ -38,9 +38,10 @@ private final class InProcessWorker: @unchecked Sendable {
         }
     }
 
-    /// A 1 s lease (so the readiness window is its 5 s minimum) and a short backoff.
+    /// A 3 s lease (a readiness window of 9 s), long enough that an owner starved by a loaded
+    /// test run keeps it (with 1 s, CI saw the standby take over mid-test), and a short backoff.
     private static func config(_ name: String, url: RedisURL) -> WorkerConfig {
-        WorkerConfig(redisURL: url, consumer: name, leaseTTL: .seconds(1), maxBackoff: .milliseconds(500))
+        WorkerConfig(redisURL: url, consumer: name, leaseTTL: .seconds(3), maxBackoff: .milliseconds(500))
     }
 
     private static let logger = quietLogger
@@ -128,7 +129,7 @@ struct WorkerStatusIntegrationTests {
         #expect(a.gauge("dupwatch_consumer_lag", lagLabels(Streams.cart, partition: 0)).last == 0)
         #expect(b.gauge("dupwatch_consumer_lag", lagLabels(Streams.cart, partition: 0)) == [0])
 
-        // Redis gone: both stop being ready once nothing answered for the window (5 s).
+        // Redis gone: both stop being ready once nothing answered for the window (9 s).
         h.server.kill()
         let down = try await eventually(timeout: 30) { !a.ready && !b.ready }
         #expect(down, "\(a.describe); \(b.describe)")
