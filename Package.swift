@@ -33,6 +33,8 @@ let package = Package(
         // pkgConfig: hiredis's .pc adds -D_FILE_OFFSET_BITS=64, which SwiftPM refuses with a
         // warning on every build, and the headers are in the default include path anyway.
         .systemLibrary(name: "CHiredis"),
+        // zlib from Debian's zlib1g-dev, the same way: `dupwatch import` reads .gz files itself.
+        .systemLibrary(name: "CZlib"),
         // Thin, safe Swift layer: owns the redisContext, copies replies into Swift values.
         .target(
             name: "RedisClient",
@@ -62,6 +64,13 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strictness
+        ),
+        // `dupwatch import`: order files (CSV or JSON lines, gzip or plain) streamed into customer
+        // state through the worker's own loader, rules, commit and lease.
+        .target(
+            name: "DupWatchImport",
+            dependencies: ["CZlib", "DupWatchCore", "DupWatchStore", "DupWatchWorker", "RedisClient"],
             swiftSettings: strictness
         ),
         // The website's side: the Hummingbird app (API, live alerts, demo page, /metrics,
@@ -149,7 +158,7 @@ let package = Package(
         .testTarget(
             name: "DupWatchLogicTests",
             dependencies: [
-                "DupWatchCore", "DupWatchStore", "DupWatchWorker", "RedisClient", "DupWatchCLI", "TestSupport",
+                "DupWatchCore", "DupWatchStore", "DupWatchWorker", "RedisClient", "DupWatchCLI", "DupWatchImport", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictness

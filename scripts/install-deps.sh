@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/install-deps.sh — makes sure what DupWatch needs to build, test and run is here:
-# redis-server, redis-cli and the hiredis headers (redis-server redis-tools libhiredis-dev);
+# redis-server, redis-cli and the hiredis headers (redis-server redis-tools libhiredis-dev); the
+# zlib headers for `dupwatch import`'s .gz files (zlib1g-dev);
 # for the demo page's browser test headless Chromium, its driver and Debian's Selenium
 # (chromium chromium-driver python3-selenium); wrk for the HTTP load test. Only the packages
 # whose piece is missing are installed, with apt-get. A Swift 6 toolchain on PATH is checked,
@@ -10,6 +11,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 HIREDIS_HEADER=/usr/include/hiredis/hiredis.h
+ZLIB_HEADER=/usr/include/zlib.h
 CHROMEDRIVER=/usr/bin/chromedriver
 SYSTEM_PYTHON=/usr/bin/python3
 
@@ -20,6 +22,7 @@ need() { missing+=("$1"); packages+=("$2"); }
 command -v redis-server >/dev/null 2>&1 || need redis-server redis-server
 command -v redis-cli >/dev/null 2>&1 || need redis-cli redis-tools
 [[ -f "$HIREDIS_HEADER" ]] || need "$HIREDIS_HEADER" libhiredis-dev
+[[ -f "$ZLIB_HEADER" ]] || need "$ZLIB_HEADER" zlib1g-dev
 command -v chromium >/dev/null 2>&1 || need chromium chromium
 [[ -x "$CHROMEDRIVER" ]] || need "$CHROMEDRIVER" chromium-driver
 # The browser test runs Debian's python3 (python3-selenium is installed for it, not for a pyenv's).
@@ -29,7 +32,7 @@ command -v wrk >/dev/null 2>&1 || need wrk wrk
 if ((${#packages[@]} > 0)); then
     note "missing: ${missing[*]}; installing ${packages[*]} with apt-get"
     command -v apt-get >/dev/null 2>&1 ||
-        die "apt-get not found (not Debian/Ubuntu?): install Redis 7 (redis-server, redis-cli), the hiredis development headers ($HIREDIS_HEADER), Chromium with its chromedriver, Selenium for python3 and wrk with your package manager, then rerun"
+        die "apt-get not found (not Debian/Ubuntu?): install Redis 7 (redis-server, redis-cli), the hiredis and zlib development headers ($HIREDIS_HEADER, $ZLIB_HEADER), Chromium with its chromedriver, Selenium for python3 and wrk with your package manager, then rerun"
     sudo=()
     if [[ "$(id -u)" != 0 ]]; then
         command -v sudo >/dev/null 2>&1 ||
