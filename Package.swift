@@ -104,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "dupwatch",
             dependencies: [
-                "DupWatchCore", "DupWatchStore", "DupWatchWorker", "RedisClient", "DupWatchCLI", "DupWatchHTTP",
+                "DupWatchCore", "DupWatchStore", "DupWatchWorker", "RedisClient", "DupWatchCLI", "DupWatchHTTP", "DupWatchImport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

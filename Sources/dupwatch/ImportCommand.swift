@@ -1,0 +1,203 @@
+import ArgumentParser
+import DupWatchCLI
+import DupWatchCore
+import DupWatchImport
+import DupWatchStore
+import DupWatchWorker
+import Foundation
+import Logging
+import RedisClient
+
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Load history into customer state.",
+        subcommands: [ImportOrdersCommand.self])
+}
+
+struct ImportOrdersCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "orders",
+        abstract: "Load order history, so that the order rule is not blind on day one.",
+        discussion: """
+            Writes the state a worker would have written for the file's orders (orders, last-N \
+            lists, history index), in file order per customer, without publishing alerts or \
+            touching the streams. An order id already stored is skipped, so running it again, or \
+            again after a kill, gives the same state. It holds the group's lease while it runs: \
+            it refuses to run while a worker does, unless --wait. CSV (a header line; consecutive \
+            rows of one order id are one order) or JSON lines; gzip or plain.
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Argument(help: "The order file (.gz or plain).")
+    var file: String
+
+    @Option(help: Settings.help("csv, or jsonl (one stream:order:placed entry's fields per line, as a JSON object, plus status; ts required).",
+                                "format", default: "csv"))
+    var format: String?
+
+    @Option(help: Settings.help("A known file's column mapping: online-retail (the UCI Online Retail CSV).", "preset", default: "none"))
+    var preset: String?
+
+    @Option(help: Settings.help("CSV column of the order id.", "order-id-column", default: "order_id"))
+    var orderIdColumn: String?
+
+    @Option(help: Settings.help("CSV column of the customer id.", "customer-column", default: "customer_id"))
+    var customerColumn: String?
+
+    @Option(help: Settings.help("CSV column of the line's SKU.", "sku-column", default: "sku"))
+    var skuColumn: String?
+
+    @Option(help: Settings.help("CSV column of the line's quantity.", "qty-column", default: "qty"))
+    var qtyColumn: String?
+
+    @Option(help: Settings.help("CSV column of the product title (optional).", "title-column", default: "title, if present"))
+    var titleColumn: String?
+
+    @Option(help: Settings.help("CSV column of the order time (epoch ms or ISO-8601 with a zone).", "time-column", default: "ts"))
+    var timeColumn: String?
+
+    @Option(help: Settings.help("CSV column of the order status (optional; empty means processing).", "status-column", default: "status, if present"))
+    var statusColumn: String?
+
+    @Option(help: Settings.help("Where rejected rows go: line number and reason, one per line.", "rejects", default: "<file>.rejects"))
+    var rejects: String?
+
+    @Flag(inversion: .prefixedNo, help: Settings.help("Wait for a running worker to release the lease instead of refusing to run.",
+                                                      "wait", default: "off"))
+    var wait: Bool?
+
+    @Option(help: Settings.help("Consumer group whose lease the import holds.", "group", default: "dupwatch"))
+    var group: String?
+
+    @Option(help: Settings.help("How many of the last stored orders are kept in the last-N list (as the worker's).", "history-depth", default: "5"))
+    var historyDepth: Int?
+
+    @Option(help: Settings.help("How long full order history is kept (as the worker's; 0 = forever).", "order-retention", default: "400d"))
+    var orderRetention: Duration?
+
+    @Option(help: Settings.help("The lease's time to live while the import holds it (at least 1s).", "lease-ttl", default: "10s"))
+    var leaseTTL: Duration?
+
+    @Option(help: Settings.help("Orders per state read and commit (1-100000).", "batch", default: "5000"))
+    var batch: Int?
+
+    struct Resolved {
+        var format: OrderFileFormat
+        var preset: OrderFilePreset?
+        var columns: OrderColumns
+        var rejects: String
+        var options: ImportOptions
+    }
+
+    func resolved() throws -> Resolved {
+        var settings = Settings()
+        var preset: OrderFilePreset?
+        if let name = try settings.value(self.preset, "preset") {
+            guard let known = OrderFilePreset(rawValue: name) else {
+                throw settings.invalid("preset", "must be one of \(OrderFilePreset.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            preset = known
+        }
+        var columns = preset == .onlineRetail ? OrderColumns.onlineRetail : OrderColumns.contract
+        if let name = try settings.value(orderIdColumn, "order-id-column") { columns.orderID = name }
+        if let name = try settings.value(customerColumn, "customer-column") { columns.customer = name }
+        if let name = try settings.value(skuColumn, "sku-column") { columns.sku = name }
+        if let name = try settings.value(qtyColumn, "qty-column") { columns.qty = name }
+        if let name = try settings.value(titleColumn, "title-column") { columns.title = name }
+        if let name = try settings.value(timeColumn, "time-column") { columns.time = name }
+        if let name = try settings.value(statusColumn, "status-column") { columns.status = name }
+        guard let format = OrderFileFormat(rawValue: try settings.value(self.format, "format", default: "csv")) else {
+            throw settings.invalid("format", "must be csv or jsonl")
+        }
+        if preset != nil, format != .csv { throw settings.invalid("format", "must be csv with --preset") }
+        let depth = try settings.value(historyDepth, "history-depth", default: 5)
+        guard (1...1000).contains(depth) else { throw settings.invalid("history-depth", "must be 1...1000") }
+        let ttl = try settings.value(leaseTTL, "lease-ttl", default: .seconds(10))
+        guard ttl >= .seconds(1) else { throw settings.invalid("lease-ttl", "must be at least 1s") }
+        let batch = try settings.value(self.batch, "batch", default: 5000)
+        guard (1...100_000).contains(batch) else { throw settings.invalid("batch", "must be 1...100000") }
+        let options = ImportOptions(
+            rules: RuleConfig(historyDepth: depth),
+            limits: StoreLimits(orderRetention: try settings.value(orderRetention, "order-retention", default: .seconds(400 * 86_400))),
+            group: try settings.value(group, "group", default: "dupwatch"),
+            consumer: "import-" + ConsumerName.unique(),
+            leaseTTL: ttl, batch: batch, wait: try settings.flag(wait, "wait"))
+        return Resolved(format: format, preset: preset, columns: columns,
+                        rejects: try settings.value(rejects, "rejects", default: file + ".rejects"), options: options)
+    }
+
+    func validate() throws {
+        _ = try resolved()
+    }
+
+    func run() throws {
+        let resolved = try resolved()
+        try connection.bootstrapLogging()
+        let logger = Logger(label: "dupwatch.import")
+        let deployment = try connection.deployment()
+        guard deployment.partitioning.count == 1 else {
+            throw CommandFailure("this deployment has \(deployment.partitioning.count) partitions; dupwatch import writes a single-partition deployment only (for now)")
+        }
+        let redis = try deployment.connection(for: deployment.shared)
+
+        let reader: OrderFileReader
+        let rejects: RejectWriter
+        do {
+            reader = try OrderFileReader(input: ImportInput(path: file), format: resolved.format, preset: resolved.preset,
+                                         columns: resolved.columns)
+            rejects = try RejectWriter(path: resolved.rejects)
+        } catch let error as OrderFileError {
+            throw CommandFailure(error.description)
+        } catch let error as ImportInput.Failure {
+            throw CommandFailure(error.description)
+        }
+        let importer = OrderImporter(connection: redis, options: resolved.options, rejects: rejects)
+        let progress = ProgressLine()
+        do {
+            try importer.acquireLease { holder in
+                logger.notice("waiting for \(holder) to release the lease (--wait)")
+            }
+            defer { try? importer.releaseLease() }
+            logger.info("importing \(file) as \(resolved.options.consumer) (group \(resolved.options.group))")
+            let summary = try importer.run(reader, progress: progress.show)
+            progress.end()
+            if summary.alreadyStored > 0 {
+                logger.info("\(summary.alreadyStored) of the \(summary.orders) orders were stored already (skipped)")
+            }
+            if summary.rejected > 0 {
+                logger.notice("\(summary.rejected) rows rejected: see \(rejects.path)")
+            }
+            print(summary.line)
+        } catch let error as ImportError {
+            progress.end()
+            throw CommandFailure(error.description)
+        } catch let error as ImportInput.Failure {
+            progress.end()
+            throw CommandFailure(error.description)
+        }
+    }
+}
+
+/// `rows=… rows/s=… 42%` rewritten in place on stderr, when stderr is a terminal.
+final class ProgressLine {
+    private let enabled = isatty(STDERR_FILENO) == 1
+    private var last = ContinuousClock.now
+    private var shown = false
+
+    func show(_ progress: ImportProgress) {
+        guard enabled, ContinuousClock.now - last >= .milliseconds(250) else { return }
+        last = ContinuousClock.now
+        let rate = progress.seconds > 0 ? Int(Double(progress.rows) / progress.seconds) : 0
+        let percent = progress.fileSize > 0 ? " \(Int(Double(progress.fileBytesRead) * 100 / Double(progress.fileSize)))%" : ""
+        FileHandle.standardError.write(Data("\r\u{1B}[Kimport rows=\(progress.rows) rows/s=\(rate)\(percent)".utf8))
+        shown = true
+    }
+
+    func end() {
+        guard shown else { return }
+        FileHandle.standardError.write(Data("\n".utf8))
+        shown = false
+    }
+}
