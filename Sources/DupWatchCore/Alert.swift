@@ -29,9 +29,17 @@ public struct Alert: Sendable, Hashable {
     public var match: Match
     /// Units in the matched cart line (before the triggering add) or in the matched order.
     public var quantity: Int
+    /// With `RuleConfig.repeatCount` only: in how many of the customer's last orders (the
+    /// history depth; cancelled and returned ones not counted) the SKU is, the matched order
+    /// included, the triggering order not. Not part of the alert's identity.
+    public var repeatCount: Int?
+
+    /// The stream fields written as JSON numbers in the alert index, on the live stream and in
+    /// HTTP and CLI answers.
+    public static let numericFields: Set<String> = ["quantity", "repeat_count"]
 
     public init(customerID: String, sku: String, title: String?, trigger: Kind, triggerID: String, match: Match,
-                quantity: Int) {
+                quantity: Int, repeatCount: Int? = nil) {
         self.customerID = customerID
         self.sku = sku
         self.title = title
@@ -39,6 +47,7 @@ public struct Alert: Sendable, Hashable {
         self.triggerID = triggerID
         self.match = match
         self.quantity = quantity
+        self.repeatCount = repeatCount
     }
 
     /// The matched order's id (order matches only).
@@ -70,7 +79,8 @@ public struct Alert: Sendable, Hashable {
         }
     }
 
-    /// The stream entry fields, in a stable order. `detectedAt` is wall-clock ms.
+    /// The stream entry fields, in a stable order. `detectedAt` is wall-clock ms. `repeat_count`
+    /// only when `repeatCount` is set.
     public func fields(detectedAt: Int64) -> [(String, String)] {
         var out: [(String, String)] = [
             ("alert_id", alertID), ("customer_id", customerID), ("sku", sku),
@@ -80,6 +90,7 @@ public struct Alert: Sendable, Hashable {
             ("trigger", trigger.rawValue), ("trigger_id", triggerID),
             ("match", match.kind.rawValue), ("quantity", String(quantity)),
         ]
+        if let repeatCount { out.append(("repeat_count", String(repeatCount))) }
         switch match {
         case .order(let orderID, let placedAt, let status):
             out += [("order_id", orderID), ("order_date", EventTime.iso8601(milliseconds: placedAt)),

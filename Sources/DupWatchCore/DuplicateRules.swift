@@ -35,13 +35,13 @@ public struct DuplicateRules: Sendable {
             return .duplicate
         }
         var alerts: [Alert] = []
-        if let sku = event.action.sku, looksUp(event, after: state.lastCartEventAt) {
+        if let sku = event.action.sku, !isQuiet(sku), looksUp(event, after: state.lastCartEventAt) {
             if case .add = event.action, let line = state.cart[sku] {
                 alerts.append(Alert(
                     customerID: event.customerID, sku: sku,
                     title: event.title ?? line.title ?? state.knownTitle(of: sku),
                     trigger: .cart, triggerID: event.eventID, match: .cart(addedAt: line.addedAt),
-                    quantity: line.quantity))
+                    quantity: line.quantity, repeatCount: repeatCount(of: sku, in: state)))
             }
             if let alert = orderMatch(for: sku, title: event.title, in: state, customerID: event.customerID,
                                       trigger: .cart, triggerID: event.eventID) {
@@ -110,7 +110,7 @@ public struct DuplicateRules: Sendable {
             return .duplicate
         }
         var alerts: [Alert] = []
-        for line in order.lines {
+        for line in order.lines where !isQuiet(line.sku) {
             if let alert = orderMatch(for: line.sku, title: line.title, in: state, customerID: order.customerID,
                                       trigger: .order, triggerID: order.orderID) {
                 alerts.append(alert)
@@ -138,9 +138,26 @@ public struct DuplicateRules: Sendable {
                 customerID: customerID, sku: sku, title: title ?? line.title ?? state.knownTitle(of: sku),
                 trigger: trigger, triggerID: triggerID,
                 match: .order(orderID: order.orderID, placedAt: order.placedAt, status: order.status),
-                quantity: line.quantity)
+                quantity: line.quantity, repeatCount: repeatCount(of: sku, in: state))
         }
         return nil
+    }
+
+    // MARK: Noise controls
+
+    /// A quiet SKU (`RuleConfig.quietSKUs`) never raises an alert; it is stored as any other.
+    private func isQuiet(_ sku: String) -> Bool {
+        !config.quietSKUs.isEmpty && config.quietSKUs.contains(sku)
+    }
+
+    /// With `RuleConfig.repeatCount`: how many of the last `historyDepth` stored orders hold
+    /// `sku`, cancelled and returned ones not counted (they never match either). Called before
+    /// a new order is stored, so the triggering order is not among them. Else nil.
+    private func repeatCount(of sku: String, in state: CustomerState) -> Int? {
+        guard config.repeatCount else { return nil }
+        return state.recentOrders.prefix(config.historyDepth).reduce(0) { count, order in
+            order.status.canMatch && order.line(for: sku) != nil ? count + 1 : count
+        }
     }
 
     // MARK: Status

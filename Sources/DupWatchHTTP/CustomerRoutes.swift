@@ -10,7 +10,10 @@ struct CustomerRoutes {
     let lanes: RedisLanes
     let settings: ServerSettings
 
-    var rules: RuleConfig { RuleConfig(cartGap: settings.cartGap, historyDepth: settings.historyDepth) }
+    var rules: RuleConfig {
+        RuleConfig(cartGap: settings.cartGap, historyDepth: settings.historyDepth, quietSKUs: settings.quietSKUs,
+                   repeatCount: settings.repeatCount)
+    }
 
     struct OrdersAnswer: Encodable {
         var customer_id: String
@@ -143,10 +146,10 @@ struct CustomerRoutes {
         }
     }
 
-    /// An index entry (a JSON object of strings and the quantity) back as fields.
+    /// An index entry (a JSON object of strings and the numbers of `Alert.numericFields`) back as fields.
     static func alertObject(_ json: String) -> FieldsObject? {
         guard let fields = try? RequestFields.parse(Array(json.utf8)) else { return nil }
         return FieldsObject(fields.map { (String(decoding: $0.name, as: UTF8.self), String(decoding: $0.value, as: UTF8.self)) },
-                            numbers: ["quantity"])
+                            numbers: Alert.numericFields)
     }
 }

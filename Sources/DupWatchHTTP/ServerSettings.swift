@@ -14,6 +14,10 @@ public struct ServerSettings: Sendable {
     /// How many of the customer's last orders the checks look at (as the worker's --history-depth).
     public var historyDepth = 5
     public var cartGap: Duration = .seconds(4 * 3600)
+    /// As the worker's --quiet-skus: SKUs that checks never alert on.
+    public var quietSKUs: Set<String> = []
+    /// As the worker's --repeat-count: checks' alerts carry `repeat_count`.
+    public var repeatCount = false
     public var live = AlertHub.Settings()
 
     public init() {}

@@ -23,9 +23,9 @@ public enum JSONText {
         encode(FieldsObject(fields))
     }
 
-    /// An alert's stream fields, `quantity` as a number.
+    /// An alert's stream fields, `quantity` (and `repeat_count`) as numbers.
     public static func alert(_ fields: [(String, String)]) -> String {
-        flatObject(fields, numbers: ["quantity"])
+        flatObject(fields, numbers: Alert.numericFields)
     }
 
     /// A flat object of stream fields written directly, byte for byte what `encode` writes for
@@ -85,6 +85,6 @@ public enum JSONText {
     }
 
     public static func alertObject(_ fields: [(String, String)]) -> FieldsObject {
-        FieldsObject(fields.map { (name: $0.0, value: $0.1) }, numbers: ["quantity"])
+        FieldsObject(fields.map { (name: $0.0, value: $0.1) }, numbers: Alert.numericFields)
     }
 }
