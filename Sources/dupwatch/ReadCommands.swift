@@ -115,16 +115,22 @@ struct CheckCommand: ParsableCommand {
     @Argument(help: "The customer_id.") var customer: String
     @Option(help: Settings.help(#"The order lines, as in stream:order:placed: '[{"sku":"A1","qty":1}]'. Required."#, "items"))
     var items: String?
+    /// As the worker's, so that the check answers what the worker would alert.
+    @OptionGroup var noise: NoiseOptions
 
     func validate() throws {
         var settings = Settings()
         _ = try settings.required(items, "items")
+        var rules = RuleConfig()
+        try noise.apply(to: &rules, &settings)
     }
 
     func run() throws {
         let read = try options.resolved()
         var settings = Settings()
         let items = try settings.required(self.items, "items")
+        var rules = RuleConfig(historyDepth: read.historyDepth)
+        try noise.apply(to: &rules, &settings)
         let probe = RawEntry(.orderPlaced, EntryID(milliseconds: 0, sequence: 0),
                              ["order_id": "check", "customer_id": customer, "items": items])
         let lines: [OrderLine]
@@ -133,8 +139,8 @@ struct CheckCommand: ParsableCommand {
         case .failure(let rejection): throw ValidationError(rejection.reason)
         default: throw ValidationError("items could not be read as order lines")
         }
-        let (model, redis) = try options.model(of: customer, historyDepth: read.historyDepth)
-        let alerts = try model.check(customer: customer, lines: lines, on: redis)
+        let (stored, redis) = try options.model(of: customer, historyDepth: read.historyDepth)
+        let alerts = try ReadModel(keys: stored.keys, rules: rules).check(customer: customer, lines: lines, on: redis)
         if read.json {
             // The alert stream's fields, without detected_at: nothing was detected.
             JSONOutput.print(alerts.map { alert in
@@ -142,15 +148,25 @@ struct CheckCommand: ParsableCommand {
             })
             return
         }
+        let quiet = Set(lines.map(\.sku)).intersection(rules.quietSKUs).sorted()
+        let quietNote = quiet.isEmpty ? "" : " (quiet SKUs never alert: \(quiet.joined(separator: ", ")))"
         guard !alerts.isEmpty else {
-            print("No duplicates: none of these items is in the last \(read.historyDepth) orders of customer \(customer).")
+            print("No duplicates: none of these items is in the last \(read.historyDepth) orders of customer \(customer)\(quietNote).")
             return
         }
-        var table = TextTable("SKU", "QTY BEFORE", "ORDER", "DATE", "STATUS", "MESSAGE")
+        var table = rules.repeatCount
+            ? TextTable("SKU", "QTY BEFORE", "ORDER", "DATE", "STATUS", "IN LAST \(read.historyDepth)", "MESSAGE")
+            : TextTable("SKU", "QTY BEFORE", "ORDER", "DATE", "STATUS", "MESSAGE")
         for alert in alerts {
             guard case .order(let orderID, let placedAt, let status) = alert.match else { continue }
-            table.add(alert.sku, String(alert.quantity), orderID, EventTime.isoDate(milliseconds: placedAt), status.rawValue, alert.message)
+            let date = EventTime.isoDate(milliseconds: placedAt)
+            if let repeats = alert.repeatCount {
+                table.add(alert.sku, String(alert.quantity), orderID, date, status.rawValue, String(repeats), alert.message)
+            } else {
+                table.add(alert.sku, String(alert.quantity), orderID, date, status.rawValue, alert.message)
+            }
         }
         print(table.rendered)
+        if !quiet.isEmpty { print("Quiet SKUs never alert: \(quiet.joined(separator: ", ")).") }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DupWatchCLI
+import DupWatchCore
 import DupWatchHTTP
 import Foundation
 import Logging
@@ -63,6 +64,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: Settings.help("As the worker's --cart-gap (4h, 90m, ...); used by checks.", "cart-gap", default: "4h"))
     var cartGap: Duration?
 
+    @OptionGroup var noise: NoiseOptions
+
     @Option(help: Settings.help("Where openapi.json and demo/ are, if not beside the executable.", "static-dir",
                                 default: "DupWatch_DupWatchHTTP.resources/Resources beside the executable"))
     var staticDir: String?
@@ -89,6 +92,10 @@ struct ServeCommand: AsyncParsableCommand {
         r.server.live.maxStreams = try settings.value(maxStreams, "max-streams", default: 20_000)
         r.server.historyDepth = try settings.value(historyDepth, "history-depth", default: 5)
         r.server.cartGap = try settings.value(cartGap, "cart-gap", default: .seconds(4 * 3600))
+        var rules = RuleConfig()
+        try noise.apply(to: &rules, &settings)
+        r.server.quietSKUs = rules.quietSKUs
+        r.server.repeatCount = rules.repeatCount
         guard (0...65535).contains(r.server.port) else { throw settings.invalid("port", "must be 0...65535") }
         guard r.server.maxBodyBytes >= 1024 else { throw settings.invalid("max-body-bytes", "must be at least 1024") }
         guard (1...500).contains(r.server.maxItems) else { throw settings.invalid("max-items", "must be 1...500") }

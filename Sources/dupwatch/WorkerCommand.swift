@@ -36,6 +36,8 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: Settings.help("How long producer event_ids are remembered (event time).", "event-id-retention", default: "1d"))
     var eventIdRetention: Duration?
 
+    @OptionGroup var noise: NoiseOptions
+
     @Option(help: Settings.help("Entries read per stream per batch (1-100000).", "batch", default: "1000"))
     var batch: Int?
 
@@ -101,7 +103,7 @@ struct WorkerCommand: AsyncParsableCommand {
     func resolved() throws -> Resolved {
         var settings = Settings()
         let eventIdRetention = try settings.value(self.eventIdRetention, "event-id-retention", default: .seconds(24 * 3600))
-        let options = Resolved(
+        var options = Resolved(
             metricsPort: try settings.value(metricsPort, "metrics-port"),
             metricsHost: try settings.value(metricsHost, "metrics-host", default: "127.0.0.1"),
             group: try settings.value(group, "group", default: "dupwatch"),
@@ -119,6 +121,7 @@ struct WorkerCommand: AsyncParsableCommand {
             leaseTTL: try settings.value(leaseTTL, "lease-ttl", default: .seconds(10)),
             alertsMaxlen: try settings.value(alertsMaxlen, "alerts-maxlen", default: 1_000_000),
             deadletterMaxlen: try settings.value(deadletterMaxlen, "deadletter-maxlen", default: 100_000))
+        try noise.apply(to: &options.rules, &settings)
         guard options.leaseTTL >= .seconds(1) else { throw settings.invalid("lease-ttl", "must be at least 1s") }
         guard (1...1000).contains(options.rules.historyDepth) else { throw settings.invalid("history-depth", "must be 1...1000") }
         guard (1...100_000).contains(options.batch) else { throw settings.invalid("batch", "must be 1...100000") }
@@ -167,7 +170,9 @@ struct WorkerCommand: AsyncParsableCommand {
         } catch let error as RedisError {
             throw CommandFailure("\(error)")
         }
-        logger.info("dupwatch worker \(config.consumer) starting: group \(config.group), redis \(config.redisURL)\(drain ? ", drain mode" : "")\(partitioning.count > 1 ? ", \(partitioning.count) partitions" : "")")
+        let noise = (config.rules.quietSKUs.isEmpty ? "" : ", \(config.rules.quietSKUs.count) quiet SKUs")
+            + (config.rules.repeatCount ? ", repeat_count on" : "")
+        logger.info("dupwatch worker \(config.consumer) starting: group \(config.group), redis \(config.redisURL)\(drain ? ", drain mode" : "")\(partitioning.count > 1 ? ", \(partitioning.count) partitions" : "")\(noise)")
         let status = WorkerStatus()
         var services: [any Service] = []
         if let port = options.metricsPort {
