@@ -47,7 +47,7 @@ public struct OrderColumns: Sendable, Equatable {
                                                   title: "Description", time: "InvoiceDate", status: nil)
 }
 
-/// A cancellation invoice: the customer's latest order at or before `time` holding one of `skus`
+/// A cancellation invoice: the customer's latest order before `time` holding one of `skus`
 /// becomes `cancelled` (resolved against the stored state when applied).
 public struct Cancellation: Sendable, Hashable {
     public var invoice: String

@@ -19,7 +19,7 @@ public struct ImportOptions: Sendable {
     public var wait: Bool
 
     public init(keys: KeySchema = KeySchema(), rules: RuleConfig = RuleConfig(), limits: StoreLimits = StoreLimits(),
-                group: String = "dupwatch", consumer: String, leaseTTL: Duration = .seconds(10), batch: Int = 5000, wait: Bool = false) {
+                group: String = "dupwatch", consumer: String, leaseTTL: Duration = .seconds(10), batch: Int = 1000, wait: Bool = false) {
         self.keys = keys
         self.rules = rules
         self.limits = limits
@@ -70,7 +70,7 @@ public enum ImportError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .leaseHeld(let key, let holder):
-            "\(Quoted.string(holder)) holds the lease \(key): a worker is running on this group. Stop it first, or pass --wait to wait for it to stop"
+            "\(Quoted.string(holder)) holds the lease \(key): a worker (or another import) is running on this group. Stop it first, or pass --wait to wait for it to stop (a killed holder's lease lapses after its TTL)"
         case .leaseLost(let key):
             "lost the lease \(key) during the import (it lapsed or another process took it); the orders committed so far are stored, run the import again to finish"
         case .commitFailed(let message):
@@ -237,13 +237,15 @@ public final class OrderImporter {
         }
     }
 
-    /// The customer's latest order at or before the cancellation's time holding one of its
-    /// products, among the last N (newest first, as stored). Only orders at or before its time
-    /// count, so that an import run again resolves a cancellation to the same order.
+    /// The customer's latest order before the cancellation's time holding one of its products,
+    /// among the last N (newest first, as stored). Only orders strictly before its time count:
+    /// an order of the same minute may come after it in the file, and an import run again must
+    /// resolve a cancellation to the same order or to none (when later orders pushed it out of
+    /// the last N; then nothing changes and the row is reported as `unknown_order`).
     static func target(of cancellation: Cancellation, in state: CustomerState) -> String? {
         let skus = Set(cancellation.skus)
         return state.recentOrders.first { order in
-            order.placedAt <= cancellation.time && order.lines.contains { skus.contains($0.sku) }
+            order.placedAt < cancellation.time && order.lines.contains { skus.contains($0.sku) }
         }?.orderID
     }
 
@@ -277,7 +279,9 @@ public final class RejectWriter {
     }
 
     public func write(line: Int, reason: String) throws {
-        fputs("\(line)\t\(reason.replacingOccurrences(of: "\n", with: " "))\n", file)
+        // Foundation's replacingOccurrences cost more than the rest of a rejected row.
+        let oneLine = reason.utf8.contains(0x0A) ? String(reason.map { $0 == "\n" ? " " : $0 }) : reason
+        fputs("\(line)\t\(oneLine)\n", file)
     }
 
     public func flush() throws {

@@ -80,7 +80,7 @@ struct ImportOrdersCommand: ParsableCommand {
     @Option(help: Settings.help("The lease's time to live while the import holds it (at least 1s).", "lease-ttl", default: "10s"))
     var leaseTTL: Duration?
 
-    @Option(help: Settings.help("Orders per state read and commit (1-100000).", "batch", default: "5000"))
+    @Option(help: Settings.help("Orders per state read and commit (1-100000).", "batch", default: "1000"))
     var batch: Int?
 
     struct Resolved {
@@ -116,7 +116,7 @@ struct ImportOrdersCommand: ParsableCommand {
         guard (1...1000).contains(depth) else { throw settings.invalid("history-depth", "must be 1...1000") }
         let ttl = try settings.value(leaseTTL, "lease-ttl", default: .seconds(10))
         guard ttl >= .seconds(1) else { throw settings.invalid("lease-ttl", "must be at least 1s") }
-        let batch = try settings.value(self.batch, "batch", default: 5000)
+        let batch = try settings.value(self.batch, "batch", default: 1000)
         guard (1...100_000).contains(batch) else { throw settings.invalid("batch", "must be 1...100000") }
         let options = ImportOptions(
             rules: RuleConfig(historyDepth: depth),
