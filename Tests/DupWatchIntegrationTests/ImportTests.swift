@@ -61,24 +61,6 @@ struct ImportTests {
         return String(decoding: try JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys]), as: UTF8.self)
     }
 
-    static func temporaryFile(_ name: String, _ contents: String) throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dupwatch-import-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let path = directory.appendingPathComponent(name).path
-        try Data(contents.utf8).write(to: URL(fileURLWithPath: path))
-        return path
-    }
-
-    static func gzip(_ path: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["gzip", "-k", "-f", path]
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        return path + ".gz"
-    }
-
     /// Every key but the lease (whose holder names the run) and the streams, as type and value,
     /// with whether it has a TTL: what the state is, independent of how it was encoded.
     static func state(_ h: Harness) throws -> [String: String] {
@@ -112,7 +94,7 @@ struct ImportTests {
     }
 
     @Test func theImportWritesTheStateAWorkerWritesForTheSameOrders() async throws {
-        let path = try Self.temporaryFile("orders.csv", Self.csv())
+        let path = try TemporaryFiles.write("orders.csv", Self.csv())
         let imported = try Harness()
         let result = try await importOrders(imported, [path])
         #expect(result.stdout.hasPrefix("import rows=15 orders=10 cancellations=0 customers=3 rejected=1 "), "\(result.stdout)")
@@ -135,12 +117,12 @@ struct ImportTests {
     }
 
     @Test func aSecondImportChangesNothingAndGzipReadsAsPlain() async throws {
-        let path = try Self.temporaryFile("orders.csv", Self.csv())
+        let path = try TemporaryFiles.write("orders.csv", Self.csv())
         let h = try Harness()
         try await importOrders(h, [path])
         let first = try Self.dump(h)
         #expect(first.count > 0)
-        let again = try await importOrders(h, [try Self.gzip(path), "--rejects", path + ".again"])
+        let again = try await importOrders(h, [try TemporaryFiles.gzip(path), "--rejects", path + ".again"])
         #expect(again.stdout.hasPrefix("import rows=15 orders=10 "), "\(again.stdout)")
         #expect(try Self.dump(h) == first)
     }
@@ -148,8 +130,8 @@ struct ImportTests {
     @Test func anImportResumedAfterItStoppedEndsWhereAWholeOneDoes() async throws {
         // A killed import has committed whole batches of the file's first part: the same as
         // importing that part alone. Then the whole file again.
-        let whole = try Self.temporaryFile("orders.csv", Self.csv())
-        let part = try Self.temporaryFile("part.csv", Self.csv(Array(Self.orders.prefix(6))))
+        let whole = try TemporaryFiles.write("orders.csv", Self.csv())
+        let part = try TemporaryFiles.write("part.csv", Self.csv(Array(Self.orders.prefix(6))))
         let resumed = try Harness()
         try await importOrders(resumed, [part, "--batch", "2"])
         try await importOrders(resumed, [whole, "--batch", "3"])
@@ -167,17 +149,17 @@ struct ImportTests {
             lines += String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self) + "\n"
         }
         lines += "{\"order_id\":\"O-X\",\"customer_id\":\"c9\",\"items\":\"[]\",\"ts\":\"2026-01-01T00:00:00Z\"}\nnot json\n"
-        let jsonl = try Self.temporaryFile("orders.jsonl", lines)
+        let jsonl = try TemporaryFiles.write("orders.jsonl", lines)
         let fromJSON = try Harness()
         let result = try await importOrders(fromJSON, [jsonl, "--format", "jsonl"])
         #expect(result.stdout.hasPrefix("import rows=12 orders=10 cancellations=0 customers=3 rejected=2 "), "\(result.stdout)")
         let fromCSV = try Harness()
-        try await importOrders(fromCSV, [try Self.temporaryFile("orders.csv", Self.csv())])
+        try await importOrders(fromCSV, [try TemporaryFiles.write("orders.csv", Self.csv())])
         #expect(try Self.state(fromJSON) == Self.state(fromCSV))
     }
 
     @Test func itRefusesToRunWhileAWorkerHoldsTheLeaseAndWaitsWithWait() async throws {
-        let path = try Self.temporaryFile("orders.csv", Self.csv())
+        let path = try TemporaryFiles.write("orders.csv", Self.csv())
         let h = try Harness()
         _ = try h.redis.command("SET", "dupwatch:lease:dupwatch", "worker-1", "PX", "60000")
         let refused = try await h.runDupwatch(["import", "orders", "--redis-url", h.url, path])
@@ -207,7 +189,7 @@ struct ImportTests {
             C489450,99999,NOTHING BOUGHT,-1,2009-12-03T10:29:00,2.1,13085.0,United Kingdom
 
             """
-        let path = try Self.gzip(try Self.temporaryFile("retail.csv", csv))
+        let path = try TemporaryFiles.gzip(try TemporaryFiles.write("retail.csv", csv))
         let h = try Harness()
         let result = try await importOrders(h, [path, "--preset", "online-retail"])
         #expect(result.stdout.hasPrefix("import rows=7 orders=2 cancellations=1 customers=1 rejected=3 "), "\(result.stdout)")

@@ -1,25 +1,13 @@
 import DupWatchCore
 import DupWatchImport
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("Order files: CSV, JSON lines, gzip, the online-retail preset")
 struct OrderFileTests {
     static func file(_ contents: String, name: String = "orders.csv") throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dupwatch-orderfile-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let path = directory.appendingPathComponent(name).path
-        try Data(contents.utf8).write(to: URL(fileURLWithPath: path))
-        return path
-    }
-
-    static func gzip(_ path: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["gzip", "-k", "-f", path]
-        try process.run()
-        process.waitUntilExit()
-        return path + ".gz"
+        try TemporaryFiles.write(name, contents)
     }
 
     /// Every item of a file, as text that is easy to compare.
@@ -69,7 +57,7 @@ struct OrderFileTests {
         let plain = try Self.file(text)
         let items = try Self.items(plain)
         #expect(items.count == 6667)
-        #expect(try Self.items(try Self.gzip(plain)) == items)
+        #expect(try Self.items(try TemporaryFiles.gzip(plain)) == items)
     }
 
     @Test func namedColumnsAndAMissingOne() throws {
