@@ -37,6 +37,14 @@ load_credentials() {
     [[ -n "${DUPWATCH_WORKER_PASSWORD:-}" && -n "${DUPWATCH_PRODUCER_PASSWORD:-}" && -n "${DUPWATCH_ADMIN_PASSWORD:-}" ]]
 }
 
+# Installs what is missing (scripts/install-deps.sh) and builds `dupwatch` in release.
+build_release() {
+    "$ROOT/scripts/install-deps.sh"
+    note "building (swift build -c release --product dupwatch)"
+    swift build -c release --product dupwatch ||
+        die "swift build -c release --product dupwatch failed (see the compiler output above); fix the build, then rerun"
+}
+
 require_credentials() {
     load_credentials || die "no credentials in $CREDENTIALS: start Redis first with scripts/start-redis.sh (or scripts/run.sh)"
 }

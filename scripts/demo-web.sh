@@ -16,10 +16,7 @@ METRICS_PORT="${DUPWATCH_DEMO_METRICS_PORT:-9464}"
 KEYS="$VAR_DIR/api-keys"
 LOGS="$VAR_DIR/demo"
 
-"$ROOT/scripts/install-deps.sh"
-note "building (swift build -c release --product dupwatch)"
-swift build -c release --product dupwatch ||
-    die "swift build -c release --product dupwatch failed (see the compiler output above); fix the build, then rerun"
+build_release
 "$ROOT/scripts/start-redis.sh"
 require_credentials
 command -v curl >/dev/null 2>&1 || die "curl not found; install it (apt-get install curl), then rerun"

@@ -8,11 +8,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-"$ROOT/scripts/install-deps.sh"
-
-note "building (swift build -c release --product dupwatch)"
-swift build -c release --product dupwatch ||
-    die "swift build -c release --product dupwatch failed (see the compiler output above); fix the build, then rerun"
+build_release
 
 "$ROOT/scripts/start-redis.sh"
 

@@ -46,23 +46,22 @@ public final class RedisLanes: Sendable {
     /// `customer`'s state as the worker stored it (read with other requests' customers).
     /// Throws a `RedisError`, or a `ReadModelError` when the stored state is corrupt.
     public func state(of customer: String, historyDepth: Int) async throws -> CustomerState {
-        let lane = nextLane
-        let logger = self.logger
-        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<CustomerState, any Error>) in
-            if lane.enqueue(.state(StateRequest(customer: customer, historyDepth: historyDepth, continuation: continuation))) {
-                lane.queue.async { lane.drain(logger: logger) }
-            }
-        }
+        try await batched { .state(StateRequest(customer: customer, historyDepth: historyDepth, continuation: $0)) }
     }
 
     /// Sends `command` to the node that holds `key`, pipelined with other requests' commands
     /// to that node, and returns its reply (an error reply as it is). Not retried: it may
     /// write.
     public func send(_ command: RedisCommand, key: String) async throws -> RedisReply {
+        try await batched { .command(CommandRequest(key: key, command: command, continuation: $0)) }
+    }
+
+    /// Queues a request on the next lane, scheduling the lane's drain unless one is pending.
+    private func batched<T: Sendable>(_ request: (CheckedContinuation<T, any Error>) -> LaneRequest) async throws -> T {
         let lane = nextLane
         let logger = self.logger
-        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<RedisReply, any Error>) in
-            if lane.enqueue(.command(CommandRequest(key: key, command: command, continuation: continuation))) {
+        return try await withCheckedThrowingContinuation { continuation in
+            if lane.enqueue(request(continuation)) {
                 lane.queue.async { lane.drain(logger: logger) }
             }
         }
