@@ -54,29 +54,36 @@ final class ImportLeases {
                     pauseMs = min(pauseMs ?? 1000, min(max(lapses ?? 500, 50), 1000))
                 }
             }
+            updateNextDue()
             guard let pauseMs else { return }
             try renewIdle()
             usleep(useconds_t(pauseMs * 1000))
         }
     }
 
-    /// Whether some held lease is due for a renewal of its own (cheap: no I/O).
-    var renewalDue: Bool {
-        let now = ContinuousClock.now
-        return leases.indices.contains { held[$0] && now - renewedAt[$0] >= renewEvery }
+    /// Whether some held lease is due for a renewal (cheap: asked between any two chunks).
+    var renewalDue: Bool { ContinuousClock.now >= nextDue }
+
+    /// When the first held lease is due: kept up to date by every take and renewal.
+    private var nextDue = ContinuousClock.now
+
+    private func updateNextDue() {
+        nextDue = leases.indices.filter { held[$0] }.map { renewedAt[$0] + renewEvery }.min() ?? .now + renewEvery
     }
 
-    /// Renews every held lease taken or renewed a third of its TTL ago or more. The
+    /// Renews the held leases taken or renewed a sixth of their TTL ago or more, once one is
+    /// due (a third): leases taken together are renewed together, not one call each. The
     /// connections must have no replies owed.
     func renewIdle() throws {
         let now = ContinuousClock.now
-        for partition in leases.indices where held[partition] && now - renewedAt[partition] >= renewEvery {
+        for partition in leases.indices where held[partition] && now - renewedAt[partition] >= renewEvery / 2 {
             guard try leases[partition].renew(on: redis.connection(for: slots[partition])) else {
                 held[partition] = false
                 throw ImportError.leaseLost(key: leases[partition].key)
             }
             renewedAt[partition] = now
         }
+        updateNextDue()
     }
 
     /// Hands every held lease over, so that workers take the partitions at once. Best effort:

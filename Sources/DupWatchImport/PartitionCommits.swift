@@ -7,59 +7,59 @@ import RedisClient
 /// behind `WATCH` + `GET` of the partition's lease, the items applied (`ImportPlanner`), one
 /// `MULTI/EXEC` on the master that owns the partition's slot.
 ///
-/// Work overlaps three ways. A `WATCH` lasts until the connection's next `EXEC`, so one
-/// connection carries one batch at a time; every master therefore gets `lanes` connections
-/// (one per `RedisCluster` given), and each partition's customers are split among them.
-/// The lanes take turns: while Redis reads one lane's state or runs its commit, the import
-/// plans another lane's batch, so the masters work at the same time and each of them while the
-/// import plans. On a lane, a batch's `MULTI/EXEC` and its next batch's reads leave in one
-/// write. And the last commit of a flush is confirmed only at the next flush, so Redis runs it
-/// while the import reads the file on.
+/// A `WATCH` lasts until the connection's next `EXEC`, so a connection carries one batch at a
+/// time. Every master therefore gets `lanes` connections (one per `RedisCluster` given), and a
+/// customer always goes through the same one (by a hash of its id), so that what one commit
+/// wrote is what the next batch of that connection reads, in the order Redis received them.
+/// The lanes take turns, a step each: while Redis reads one lane's state, reads the follow-up
+/// orders of another or runs a third's commit, the import decodes or plans a fourth's, so the
+/// masters work at the same time, and each while the import does. A batch's `MULTI/EXEC` and
+/// the next batch's reads leave in one write, and its outcome is read just before those reads'
+/// replies, the next flush's included.
 ///
-/// The commits do not renew the leases (`ImportLeases` does between flushes): a `PEXPIRE` of
-/// the lease in one lane's commit would fire the other lanes' `WATCH` of the same key.
+/// The commits do not renew the leases (`ImportLeases` does, with every commit confirmed): a
+/// `PEXPIRE` of the lease in one lane's commit would fire the other lanes' `WATCH` of the key.
 final class PartitionCommits {
     /// One per lane: each has its own connection to every master.
-    private let lanes: [RedisCluster]
+    private let clusters: [RedisCluster]
     private let keys: [KeySchema]
     private let slots: [HashSlot]
     private let loaders: [StateLoader]
     private let leases: ImportLeases
     private let planner: ImportPlanner
-    /// Commits written and not yet confirmed: at most one per connection, the last it was sent.
-    private var unconfirmed: [Unconfirmed] = []
+    /// Every lane used so far, by lane index and node: it keeps its connection (and the outcome
+    /// it owes) from one flush to the next.
+    private var lanes: [[ClusterNode: Lane]]
 
-    private struct Unconfirmed {
-        let connection: RedisConnection
-        let written: WrittenTransaction
-        let partition: Int
-    }
-
-    init(lanes: [RedisCluster], keys: [KeySchema], slots: [HashSlot], leases: ImportLeases, planner: ImportPlanner,
+    init(lanes clusters: [RedisCluster], keys: [KeySchema], slots: [HashSlot], leases: ImportLeases, planner: ImportPlanner,
          historyDepth: Int) {
-        precondition(!lanes.isEmpty)
-        self.lanes = lanes
+        precondition(!clusters.isEmpty)
+        self.clusters = clusters
         self.keys = keys
         self.slots = slots
         self.leases = leases
         self.planner = planner
         loaders = keys.map { StateLoader(keys: $0, historyDepth: historyDepth) }
+        lanes = Array(repeating: [:], count: clusters.count)
     }
 
-    /// Items of one partition (all of its customers' in the flush, or the share of one lane).
+    /// Items of one partition: the share of one lane in one flush.
     private struct Batch {
         let partition: Int
         let items: [ImportItem]
     }
 
-    /// A connection's queue of batches for one flush.
+    /// One connection's work: its batches of the current flush, where the current one stands,
+    /// and the commit whose outcome it owes.
     private final class Lane {
         let connection: RedisConnection
         var queue: [Batch] = []
         var next = 0
-        /// The reads of `queue[next]`, written and unread.
+        /// The reads of `queue[next]`, written; `followUp`: their first replies are read and
+        /// the follow-up orders are written.
         var read: StateRead?
-        var unconfirmed: Unconfirmed?
+        var followUp = false
+        var unconfirmed: (written: WrittenTransaction, partition: Int)?
 
         init(connection: RedisConnection) {
             self.connection = connection
@@ -67,67 +67,75 @@ final class PartitionCommits {
     }
 
     /// Commits `batches` (partition, its items in file order); `planned` gets each plan before
-    /// its commit is written. When it returns, every batch is written; the last commit of each
-    /// node is confirmed by the next `flush` or by `confirmAll`.
+    /// its commit is written. When it returns, every batch is written; the outcome of each
+    /// lane's last commit is read by the next flush or by `confirmAll`.
     func flush(_ batches: [(partition: Int, items: [ImportItem])], planned: (ImportPlanner.Plan) throws -> Void) throws {
-        try confirmAll()
-        if leases.renewalDue { try leases.renewIdle() }
-        var lanes: [Lane] = []
-        var laneOf: [ObjectIdentifier: Lane] = [:]
-        for batch in batches where !batch.items.isEmpty {
-            for (index, share) in split(batch.items).enumerated() where !share.isEmpty {
-                let connection = try self.lanes[index].connection(for: slots[batch.partition])
-                let lane = laneOf[ObjectIdentifier(connection)] ?? {
-                    let lane = Lane(connection: connection)
-                    laneOf[ObjectIdentifier(connection)] = lane
-                    lanes.append(lane)
-                    return lane
-                }()
-                lane.queue.append(Batch(partition: batch.partition, items: share))
-            }
-        }
+        var active: [Lane] = []
         do {
-            for lane in lanes {
+            for batch in batches where !batch.items.isEmpty {
+                for (index, share) in split(batch.items).enumerated() where !share.isEmpty {
+                    let lane = try lane(index, serving: slots[batch.partition])
+                    if lane.queue.isEmpty { active.append(lane) }
+                    lane.queue.append(Batch(partition: batch.partition, items: share))
+                }
+            }
+            for lane in active {
                 let read = stateRead(lane.queue[0])
                 try lane.connection.write(read.commands)
                 lane.read = read
             }
-            var active = lanes
             while !active.isEmpty {
                 for lane in active { try step(lane, planned: planned) }
                 active.removeAll { $0.read == nil }
             }
         } catch {
-            unconfirmed = []
+            // Whatever is left on these connections is out of step: start over on new ones.
+            lanes = Array(repeating: [:], count: clusters.count)
             throw error
         }
-        unconfirmed = lanes.compactMap(\.unconfirmed)
+        for index in lanes.indices {
+            for lane in lanes[index].values {
+                lane.queue = []
+                lane.next = 0
+            }
+        }
     }
 
-    /// Reads the outcome of every commit still unconfirmed.
+    /// Reads the outcome of every commit still owed, leaving every connection in step (for
+    /// the lease renewals, and at the end).
     func confirmAll() throws {
-        let pending = unconfirmed
-        unconfirmed = []
-        for commit in pending { try confirm(commit) }
+        do {
+            for index in lanes.indices {
+                for lane in lanes[index].values { try confirm(lane) }
+            }
+        } catch {
+            lanes = Array(repeating: [:], count: clusters.count)
+            throw error
+        }
     }
 
-    /// A partition's items split among the lanes by customer (a customer's items stay together,
-    /// in file order), so that each lane's share is a batch of its own. Customers of one flush
-    /// in different lanes touch different keys; the next flush reads what this one committed,
-    /// because it confirms every commit first.
+    /// Lane `index`'s connection to the master of `slot`: the one it had, while it is in use
+    /// (the cluster client would replace a connection that owes replies), else the cluster's.
+    private func lane(_ index: Int, serving slot: HashSlot) throws -> Lane {
+        let cluster = clusters[index]
+        if let node = cluster.topology.master(of: slot), let lane = lanes[index][node], !lane.connection.isBroken {
+            return lane
+        }
+        let connection = try cluster.connection(for: slot)
+        let node = ClusterNode(host: connection.url.host, port: connection.url.port)
+        let lane = Lane(connection: connection)
+        lanes[index][node] = lane
+        return lane
+    }
+
+    /// A partition's items split among the lanes by customer: a customer's items stay together,
+    /// in file order, and in the same lane from one flush to the next.
     private func split(_ items: [ImportItem]) -> [[ImportItem]] {
-        guard lanes.count > 1 else { return [items] }
-        var shares = [[ImportItem]](repeating: [], count: lanes.count)
-        var laneOf: [String: Int] = [:]
+        guard clusters.count > 1 else { return [items] }
+        var shares = [[ImportItem]](repeating: [], count: clusters.count)
         for item in items {
             guard let customer = item.customerID else { continue }
-            let lane = laneOf[customer] ?? {
-                // Round robin over the customers as they come: even shares whatever the ids.
-                let lane = laneOf.count % lanes.count
-                laneOf[customer] = lane
-                return lane
-            }()
-            shares[lane].append(item)
+            shares[Int(UInt(bitPattern: customer.hashValue) % UInt(clusters.count))].append(item)
         }
         return shares
     }
@@ -138,19 +146,22 @@ final class PartitionCommits {
                          cached: [:], after: leases.leases[batch.partition].watchCommands)
     }
 
-    /// The lane's current batch: its commit before (if any) confirmed, its reads finished, the
-    /// lease checked, its plan committed together with the next batch's reads.
+    /// One step of the lane's current batch: first the outcome of the commit before it and the
+    /// first replies of its reads, writing the follow-up reads; then those, the lease check,
+    /// the plan, and its commit written together with the next batch's reads.
     private func step(_ lane: Lane, planned: (ImportPlanner.Plan) throws -> Void) throws {
         guard var read = lane.read else { return }
-        let batch = lane.queue[lane.next]
-        if let previous = lane.unconfirmed {
-            lane.unconfirmed = nil
-            try confirm(previous)
-        }
         let connection = lane.connection
-        try connection.readReplies(read.commands.count) { read.decode($0, $1) }
-        try read.writeFollowUp(to: connection)
+        if !lane.followUp {
+            try confirm(lane)
+            try connection.readReplies(read.commands.count) { read.decode($0, $1) }
+            try read.writeFollowUp(to: connection)
+            lane.read = read
+            lane.followUp = true
+            return
+        }
         try read.readFollowUp(from: connection)
+        let batch = lane.queue[lane.next]
         let lease = leases.leases[batch.partition]
         guard try lease.isHeld(according: read.leadingReplies) else {
             _ = try? connection.command("UNWATCH")
@@ -161,16 +172,20 @@ final class PartitionCommits {
         lane.next += 1
         let nextRead = lane.next < lane.queue.count ? stateRead(lane.queue[lane.next]) : nil
         let written = try connection.write(transaction: plan.commit.commands.map(\.encoded), followedBy: nextRead?.commands ?? [])
-        lane.unconfirmed = Unconfirmed(connection: connection, written: written, partition: batch.partition)
+        lane.unconfirmed = (written, batch.partition)
         lane.read = nextRead
+        lane.followUp = false
     }
 
-    private func confirm(_ commit: Unconfirmed) throws {
-        switch try commit.connection.outcome(of: commit.written) {
+    /// Reads the outcome of the lane's last commit, if it owes one.
+    private func confirm(_ lane: Lane) throws {
+        guard let (written, partition) = lane.unconfirmed else { return }
+        lane.unconfirmed = nil
+        switch try lane.connection.outcome(of: written) {
         case .executed(let errors):
             if let first = errors.first { throw ImportError.commitFailed(first) }
         case .watchFailed:
-            throw ImportError.leaseLost(key: leases.leases[commit.partition].key)
+            throw ImportError.leaseLost(key: leases.leases[partition].key)
         case .aborted(let error):
             throw ImportError.commitFailed("\(error)")
         }
