@@ -60,19 +60,24 @@ public final class OrderImporter {
         leases.releaseAll()
     }
 
-    /// Imports every item of `reader`; `progress` is called after each flush.
+    /// Imports every item of `reader` (read ahead on a thread of its own, `FileReadAhead`);
+    /// `progress` is called after each flush.
     public func run(_ reader: OrderFileReader, progress: (ImportProgress) -> Void = { _ in }) throws -> ImportSummary {
         let started = ContinuousClock.now
         func elapsed() -> Double {
             let d = ContinuousClock.now - started
             return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
         }
+        let fileSize = reader.input.fileSize
+        let feed = FileReadAhead(reader: reader, aheadOrders: options.batch)
+        defer { feed.stop() }
         var pending = [[ImportItem]](repeating: [], count: partitioning.count)
         var pendingCount = 0
-        var sinceLeaseCheck = 0
-        while true {
-            let item = try reader.next()
-            if let item {
+        var last = false
+        while !last {
+            let chunk = try feed.next()
+            last = chunk.last
+            for item in chunk.items {
                 if case .rejected(let line, let rows, let reason) = item {
                     summary.rejected += rows
                     try rejects.write(line: line, reason: reason)
@@ -82,18 +87,14 @@ public final class OrderImporter {
                     pendingCount += 1
                 }
             }
-            // Between flushes, and every few thousand rows in a long run of rows that commit
-            // nothing (rejects): the leases must not lapse.
-            sinceLeaseCheck += 1
-            let flushing = pendingCount >= options.batch || (item == nil && pendingCount > 0)
-            if flushing || sinceLeaseCheck >= 4096 {
-                sinceLeaseCheck = 0
-                if leases.renewalDue {
-                    try commits.confirmAll()
-                    try leases.renewIdle()
-                }
+            summary.rows = chunk.rows
+            // Asked at every chunk, so that neither the flushes nor a long run of rows that
+            // commit nothing (rejects) let a lease lapse.
+            if leases.renewalDue {
+                try commits.confirmAll()
+                try leases.renewIdle()
             }
-            if flushing {
+            if pendingCount >= options.batch || (last && pendingCount > 0) {
                 var batches: [(partition: Int, items: [ImportItem])] = []
                 for partition in pending.indices where !pending[partition].isEmpty {
                     batches.append((partition, pending[partition]))
@@ -101,14 +102,11 @@ public final class OrderImporter {
                 }
                 pendingCount = 0
                 try commits.flush(batches, planned: account)
-                summary.rows = reader.rows
-                progress(ImportProgress(rows: reader.rows, fileBytesRead: reader.input.fileBytesRead,
-                                        fileSize: reader.input.fileSize, seconds: elapsed()))
+                for batch in batches { feed.recycle(batch.items) }
+                progress(ImportProgress(rows: chunk.rows, fileBytesRead: chunk.fileBytesRead, fileSize: fileSize, seconds: elapsed()))
             }
-            if item == nil { break }
         }
         try commits.confirmAll()
-        summary.rows = reader.rows
         summary.customers = customersSeen.count
         summary.seconds = elapsed()
         try rejects.flush()
