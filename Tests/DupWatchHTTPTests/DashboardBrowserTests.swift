@@ -10,6 +10,7 @@ import Glibc
 /// The analytics dashboard in a real browser: a throwaway redis-server, the real `dupwatch
 /// worker --drain` over a known week of events, a real `dupwatch serve`, one feedback through
 /// the API, then Tests/Browser/dashboard_page_test.py reads what headless Chromium drew.
+/// `DUPWATCH_DASHBOARD_SCREENSHOT=/path.png` keeps its screenshot (docs/dashboard.png is one).
 @Suite("Dashboard page in headless Chromium")
 struct DashboardBrowserTests {
     static let apiKey = "dashboard-browser-test-key-77d2"
@@ -59,7 +60,7 @@ struct DashboardBrowserTests {
         #expect(feedback.status == 202, "\(feedback)")
 
         let run = try await browser.runScript(arguments: ["--url", "http://127.0.0.1:\(port)/dashboard#key=\(Self.apiKey)&range=7d",
-                                                          "--screenshot", directory + "/dashboard.png", "--timeout", "45"],
+                                                          "--screenshot", ProcessInfo.processInfo.environment["DUPWATCH_DASHBOARD_SCREENSHOT"] ?? directory + "/dashboard.png", "--timeout", "45"],
                                               outputDirectory: directory, timeout: 180)
         try #require(run.status == 0, "dashboard_page_test.py failed: \(run)\n\(server.stderrSoFar)")
         let line = try #require(run.stdout.split(separator: "\n").last { $0.hasPrefix("dashboard test passed: ") })

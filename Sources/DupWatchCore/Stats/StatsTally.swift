@@ -40,8 +40,11 @@ public struct StatsTally: Sendable, Equatable {
     private static func count(_ event: Event, alerts: [Alert], before: CustomerState, after: CustomerState,
                               into counts: inout StatsCounts) {
         counts[.events] += 1
-        for alert in alerts {
-            counts[.alerts(trigger: alert.trigger, match: alert.match.kind)] += 1
+        // By index: Swift 6.3's optimizer crashes (an ownership check in CopyPropagation) on a
+        // for-in over the alerts that switches on each one's match here.
+        for index in alerts.indices {
+            let counter = StatsCounter.alerts(trigger: alerts[index].trigger, match: alerts[index].match.kind)
+            counts[counter] += 1
         }
         switch event {
         case .cart(let cart):
