@@ -57,7 +57,7 @@ WORKER_BIN="$ROOT/.build/release/dupwatch"
 for run in $(seq 1 "$RUNS"); do
   for analytics in stats no-stats; do
     "$BIN" bench "${PRELOAD[@]}" --redis-url "$URL" --flush --events "$ANALYTICS_EVENTS" --seed "$SEED" --runs 1 --rate 0 --memory-customers 0 \
-      --label "dupwatch-$analytics" --worker "$WORKER_BIN worker --redis-url {url} --drain --log-level warning --$analytics" --json \
+      --label "dupwatch-$analytics" --worker "$WORKER_BIN worker --redis-url {url} --drain --log-level error --$analytics" --json \
       > "var/bench-analytics-$analytics-$run.json"
   done
   SUMMARY+=(--analytics-on "var/bench-analytics-stats-$run.json" --analytics-off "var/bench-analytics-no-stats-$run.json")

@@ -48,6 +48,7 @@ def run(args, driver):
     outcomes = {row.get_attribute("data-label"): int(row.get_attribute("data-value"))
                 for row in page.find_all("#chart-outcomes rect.bar-row")}
     if args.screenshot:
+        driver.set_window_size(1280, 1280)  # the whole page, for docs/dashboard.png
         save_screenshot(driver, args.screenshot)
     severe = [line for line in console_lines(driver) if "SEVERE" in line]
     if severe:

@@ -92,13 +92,15 @@
       alerts: p.alerts_cart_cart + p.alerts_cart_order + p.alerts_order_order,
       orders_cancelled: p.orders_cancelled,
     }));
-    const max = Math.max(1, ...points.flatMap((p) => keys.map(([k]) => p[k])));
+    // Four whole-numbered steps up to the largest bar (counts are whole, so are the ticks).
+    const step = Math.max(1, Math.ceil(Math.max(0, ...points.flatMap((p) => keys.map(([k]) => p[k]))) / 4));
+    const max = step * 4;
     const root = svg(width, height, `Orders placed, alerts and cancellations by ${period}`);
     const plotHeight = height - top - bottom;
     for (let i = 0; i <= 4; i++) {
       const y = top + plotHeight - (plotHeight * i) / 4;
       root.appendChild(node("line", { x1: left, x2: width, y1: y, y2: y, class: "grid" }));
-      root.appendChild(node("text", { x: left - 6, y: y + 4, "text-anchor": "end" }, number(Math.round((max * i) / 4))));
+      root.appendChild(node("text", { x: left - 6, y: y + 4, "text-anchor": "end" }, number(step * i)));
     }
     const slot = (width - left) / Math.max(1, points.length);
     const barWidth = Math.max(1, (slot * 0.8) / keys.length);
