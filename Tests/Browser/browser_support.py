@@ -121,8 +121,17 @@ def console_lines(driver):
         return []
 
 
+def report_failure(driver, diagnostics):
+    """The page's own diagnostics, then the browser console."""
+    print(diagnostics(driver), file=sys.stderr)
+    console = console_lines(driver)
+    if console:
+        print("browser console:\n" + "\n".join(console), file=sys.stderr)
+
+
 def run_test(name, args, run, diagnostics):
-    """Starts the browser, runs run(args, driver) and prints `<name> passed: {json}` on success."""
+    """Starts the browser, runs run(args, driver) and prints `<name> passed: {json}` on success;
+    on a failure, diagnostics(driver) (text about the page) and the browser console."""
     try:
         driver = start_browser(args)
     except SetupError as error:
@@ -132,7 +141,7 @@ def run_test(name, args, run, diagnostics):
         summary = run(args, driver)
     except Failure as error:
         print(f"{name} FAILED: {error}", file=sys.stderr)
-        print(diagnostics(driver), file=sys.stderr)
+        report_failure(driver, diagnostics)
         if getattr(args, "screenshot", None):
             root, ext = os.path.splitext(args.screenshot)
             failure_path = f"{root}-failure{ext or '.png'}"
@@ -144,7 +153,7 @@ def run_test(name, args, run, diagnostics):
         return 1
     except Exception as error:  # a WebDriver error mid-run: still a failure of this test, with context
         print(f"{name} FAILED with {type(error).__name__}: {error}", file=sys.stderr)
-        print(diagnostics(driver), file=sys.stderr)
+        report_failure(driver, diagnostics)
         return 1
     finally:
         try:

@@ -73,10 +73,6 @@ def diagnostics(driver):
         lines.append("status: " + driver.execute_script("return document.getElementById('status').textContent"))
     except Exception as error:
         lines.append(f"(could not read the page's status: {error})")
-    console = console_lines(driver)
-    if console:
-        lines.append("browser console:")
-        lines += console
     return "\n".join(lines)
 
 

@@ -17,7 +17,7 @@ import argparse
 import sys
 import time
 
-from browser_support import Failure, Page, add_browser_arguments, console_lines, run_test, save_screenshot
+from browser_support import Failure, Page, add_browser_arguments, run_test, save_screenshot
 
 
 def parse_args(argv):
@@ -166,10 +166,6 @@ def diagnostics(driver):
         lines.append(f"live status: {live}")
     except Exception as error:
         lines.append(f"(could not read the page's log: {error})")
-    console = console_lines(driver)
-    if console:
-        lines.append("browser console:")
-        lines += console
     return "\n".join(lines)
 
 
