@@ -58,6 +58,13 @@ public struct ImportProgress: Sendable {
     public var fileBytesRead: Int64
     public var fileSize: Int64
     public var seconds: Double
+
+    public init(rows: Int, fileBytesRead: Int64, fileSize: Int64, seconds: Double) {
+        self.rows = rows
+        self.fileBytesRead = fileBytesRead
+        self.fileSize = fileSize
+        self.seconds = seconds
+    }
 }
 
 public enum ImportError: Error, CustomStringConvertible {
@@ -168,6 +175,7 @@ public final class OrderImporter {
         var customers: [String] = []
         var itemsOf: [String: [Int]] = [:]
         var namedOrders: [String: Set<String>] = [:]
+        var latestCancellation: [String: Int64] = [:]
         for (index, item) in items.enumerated() {
             guard let customer = item.customerID else { continue }
             if itemsOf[customer] == nil {
@@ -175,9 +183,19 @@ public final class OrderImporter {
                 customersSeen.insert(customer.hashValue)
             }
             itemsOf[customer, default: []].append(index)
-            if case .order(let order, _, _) = item {
+            switch item {
+            case .order(let order, _, _):
                 namedOrders[customer, default: []].insert(order.orderID)
+            case .cancellation(let cancellation, _, _):
+                latestCancellation[customer] = max(latestCancellation[customer] ?? cancellation.time, cancellation.time)
+            case .rejected:
+                break
             }
+        }
+        // A cancellation can cancel any earlier order of its customer (Cancellation.target), not
+        // only one on the last-N list: the loader reads those customers' earlier orders too.
+        for (customer, orderIDs) in try storedOrderIDs(placedBefore: latestCancellation) {
+            namedOrders[customer, default: []].formUnion(orderIDs)
         }
         let (states, leading) = try loader.load(customers: customers, namedOrders: namedOrders, eventIDsOf: [], cached: [:],
                                                 after: lease.watchCommands, from: connection)
@@ -222,13 +240,14 @@ public final class OrderImporter {
             case .rejected(let rejection): try reject(item, rejection)
             }
         case .cancellation(let cancellation, _, _):
-            guard let target = Self.target(of: cancellation, in: state) else {
+            guard let target = cancellation.target(in: state) else {
                 return try reject(item, Rejection(
                     "unknown_order",
-                    "cancellation \(cancellation.invoice): no earlier order among customer \(Quoted.string(cancellation.customerID))'s last \(options.rules.historyDepth) holds any of its products"))
+                    "cancellation \(cancellation.invoice): no earlier order of customer \(Quoted.string(cancellation.customerID)) holds any of its products"))
             }
             summary.cancellations += 1
-            let update = StatusUpdate(orderID: target, customerID: cancellation.customerID, status: .cancelled, time: cancellation.time)
+            let update = StatusUpdate(orderID: target.orderID, customerID: cancellation.customerID, status: .cancelled,
+                                      time: cancellation.time)
             if case .rejected(let rejection) = rules.apply(.status(update), to: &state) {
                 try reject(item, rejection)
             }
@@ -237,16 +256,21 @@ public final class OrderImporter {
         }
     }
 
-    /// The customer's latest order before the cancellation's time holding one of its products,
-    /// among the last N (newest first, as stored). Only orders strictly before its time count:
-    /// an order of the same minute may come after it in the file, and an import run again must
-    /// resolve a cancellation to the same order or to none (when later orders pushed it out of
-    /// the last N; then nothing changes and the row is reported as `unknown_order`).
-    static func target(of cancellation: Cancellation, in state: CustomerState) -> String? {
-        let skus = Set(cancellation.skus)
-        return state.recentOrders.first { order in
-            order.placedAt < cancellation.time && order.lines.contains { skus.contains($0.sku) }
-        }?.orderID
+    /// Each customer's stored orders placed strictly before `times[customer]`, from the history
+    /// index, in one pipelined round trip (nothing for a batch without cancellations). Read before
+    /// the batch's WATCH, which is safe: the lease keeps every other writer out meanwhile. An
+    /// order whose hash expired is still listed here; the loader skips it.
+    private func storedOrderIDs(placedBefore times: [String: Int64]) throws -> [String: [String]] {
+        guard !times.isEmpty else { return [:] }
+        let customers = Array(times.keys)
+        let replies = try connection.pipeline(customers.map { customer in
+            RedisCommand("ZRANGEBYSCORE", options.keys.history(customer), "-inf", "(\(times[customer]!)")
+        })
+        var found: [String: [String]] = [:]
+        for (customer, reply) in zip(customers, replies) {
+            found[customer] = try reply.throwIfError().array.map { try $0.string }
+        }
+        return found
     }
 
     private func reject(_ item: ImportItem, _ rejection: Rejection) throws {
