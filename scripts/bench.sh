@@ -3,8 +3,9 @@
 # (AOF everysec), `dupwatch-bench bench` (drain, memory, latency, and the host's latency floor),
 # the latency again in a warm store (--warm N entries drained before each window, so customers
 # have carts and orders), and the peer workers of ../shared/peers on the same seeded input,
-# then a summary ending in one line:
-#   bench events/s=… vs_best_peer=… redis_us_per_event=… p99_ms=… bytes_per_customer=…
+# the analytics' cost (the same drain with the worker's analytics and with --no-stats), then a
+# summary ending in one line:
+#   bench events/s=… vs_best_peer=… redis_us_per_event=… p99_ms=… bytes_per_customer=… analytics_ratio=…
 #
 #   scripts/bench.sh --quick     # about a minute: 100k-entry drain, one run, 5 s latency, no floor
 #   scripts/bench.sh             # the full run (about 8 minutes) that docs/PERFORMANCE.md quotes
@@ -12,7 +13,7 @@
 # Extra arguments go to the main `dupwatch-bench bench` run.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-EVENTS=1000000; PEER_EVENTS=50000; SEED=42; RUNS=3; WARM=300000; PLOT=var/bench.svg; QUICK=0; EXTRA=()
+EVENTS=1000000; PEER_EVENTS=50000; ANALYTICS_EVENTS=300000; SEED=42; RUNS=3; WARM=300000; PLOT=var/bench.svg; QUICK=0; EXTRA=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1; shift;;
@@ -25,7 +26,7 @@ MAIN_OPTIONS=(--floor)
 PRELOAD=()
 if library="$(jemalloc_library)"; then PRELOAD=(--preload "$library"); fi
 if ((QUICK)); then
-  EVENTS=100000; PEER_EVENTS=20000; RUNS=1; WARM=0; MAIN_OPTIONS=(--latency-seconds 5)
+  EVENTS=100000; PEER_EVENTS=20000; ANALYTICS_EVENTS=100000; RUNS=1; WARM=0; MAIN_OPTIONS=(--latency-seconds 5)
 fi
 
 scripts/install-deps.sh
@@ -50,6 +51,17 @@ if ((WARM > 0)); then
     --latency-warm-events "$WARM" --label dupwatch-warm --json > var/bench-dupwatch-warm.json
   SUMMARY+=(--warm var/bench-dupwatch-warm.json)
 fi
+
+# The analytics' cost: the same drain with and without them, one run of each in turn.
+WORKER_BIN="$ROOT/.build/release/dupwatch"
+for run in $(seq 1 "$RUNS"); do
+  for analytics in stats no-stats; do
+    "$BIN" bench "${PRELOAD[@]}" --redis-url "$URL" --flush --events "$ANALYTICS_EVENTS" --seed "$SEED" --runs 1 --rate 0 --memory-customers 0 \
+      --label "dupwatch-$analytics" --worker "$WORKER_BIN worker --redis-url {url} --drain --log-level error --$analytics" --json \
+      > "var/bench-analytics-$analytics-$run.json"
+  done
+  SUMMARY+=(--analytics-on "var/bench-analytics-stats-$run.json" --analytics-off "var/bench-analytics-no-stats-$run.json")
+done
 
 if [ -f "$PEER" ]; then
   [ -x .venv/bin/python ] || { python3 -m venv .venv && .venv/bin/pip install -q redis hiredis; }

@@ -43,7 +43,7 @@ INPUT_STREAMS = ["stream:cart:events", "stream:order:placed", "stream:order:stat
 ALERT_STREAM = "stream:alerts:duplicate"
 DEADLETTER_STREAM = "stream:deadletter"
 GROUP = "dupwatch"
-STATE_PREFIXES = ("cart:{", "orders:{", "order:{", "history:{", "events:{", "alerts:{")
+STATE_PREFIXES = ("cart:{", "orders:{", "order:{", "history:{", "events:{", "alerts:{", "stats:")
 
 
 # ----------------------------------------------------------------------------- RESP client

@@ -54,6 +54,7 @@ cat <<MSG
   The storefront demo is up. Open:
 
     http://127.0.0.1:$PORT/demo#key=$demo_key
+    http://127.0.0.1:$PORT/dashboard#key=$demo_key   (analytics: alerts, orders, cancellations, top SKUs)
 
   API: http://127.0.0.1:$PORT/v1/openapi.json
   Metrics: http://127.0.0.1:$PORT/metrics (server), http://127.0.0.1:$METRICS_PORT/metrics (worker: alerts, lag)

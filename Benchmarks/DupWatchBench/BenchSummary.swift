@@ -9,12 +9,36 @@ public struct BenchSummary {
     public var sameInput: BenchReport?
     public var warm: BenchReport?
     public var peers: [BenchReport]
+    /// DupWatch drained with its analytics and without (`--no-stats`), the same input in the
+    /// same run, one report per run (taken in turn): the analytics' cost.
+    public var analytics: (on: [BenchReport], off: [BenchReport])?
 
-    public init(main: BenchReport, sameInput: BenchReport? = nil, warm: BenchReport? = nil, peers: [BenchReport] = []) {
+    public init(main: BenchReport, sameInput: BenchReport? = nil, warm: BenchReport? = nil, peers: [BenchReport] = [],
+                analytics: (on: [BenchReport], off: [BenchReport])? = nil) {
         self.main = main
         self.sameInput = sameInput
         self.warm = warm
         self.peers = peers
+        self.analytics = analytics
+    }
+
+    /// The median events/s of the runs with the analytics and without them.
+    public var analyticsEventsPerSecond: (on: Double, off: Double)? {
+        guard let analytics, let on = median(analytics.on.map(\.events_per_s_median)),
+              let off = median(analytics.off.map(\.events_per_s_median)) else { return nil }
+        return (on, off)
+    }
+
+    /// Events/s with the analytics over events/s without them; nil unless both were run.
+    public var analyticsRatio: Double? {
+        guard let rates = analyticsEventsPerSecond, rates.off > 0 else { return nil }
+        return rates.on / rates.off
+    }
+
+    private func median(_ values: [Double]) -> Double? {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return nil }
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 
     public var bestPeer: BenchReport? { peers.max { $0.events_per_s_median < $1.events_per_s_median } }
@@ -40,6 +64,12 @@ public struct BenchSummary {
             rows.append(("peers", "skipped (../shared/peers not found)"))
         }
         for peer in peers { rows.append(("peer \(peer.worker) events/s", whole(peer.events_per_s_median))) }
+        if let analytics, let rates = analyticsEventsPerSecond, let ratio = analyticsRatio {
+            rows.append(("analytics on / off (\(analytics.on.first?.events ?? 0) events): events/s (median)",
+                         "\(whole(rates.on)) / \(whole(rates.off)) = \(String(format: "%.3f", ratio)) (target ≥ 0.90)"))
+            rows.append(("analytics on / off: runs, in turn", analytics.on.map { whole($0.events_per_s_median) }.joined(separator: ", ")
+                             + " / " + analytics.off.map { whole($0.events_per_s_median) }.joined(separator: ", ")))
+        }
         rows += [
             ("alerts / dead letters", "\(main.alerts) / \(main.deadletters)"),
             ("redis CPU µs/event", number(main.redis_us_per_event)),
@@ -72,6 +102,7 @@ public struct BenchSummary {
         let bytes = main.bytes_per_customer.map { String(Int($0.rounded())) } ?? "n/a"
         return "bench events/s=\(Int(main.events_per_s_median.rounded())) vs_best_peer=\(ratio) "
             + "redis_us_per_event=\(String(format: "%.2f", main.redis_us_per_event)) p99_ms=\(p99) bytes_per_customer=\(bytes)"
+            + (analyticsRatio.map { " analytics_ratio=" + String(format: "%.3f", $0) } ?? "")
     }
 
     public var rendered: String {

@@ -51,12 +51,16 @@ public struct CartLine: Sendable, Hashable {
     /// When the line was created (event time, ms); kept across later adds and changes.
     public var addedAt: Int64
     public var title: String?
+    /// A cart event on this line raised an alert while it was in the cart (analytics: a line
+    /// that then leaves the cart other than by checkout counts as "alert followed by removal").
+    public var alerted: Bool
 
-    public init(sku: String, quantity: Int, addedAt: Int64, title: String? = nil) {
+    public init(sku: String, quantity: Int, addedAt: Int64, title: String? = nil, alerted: Bool = false) {
         self.sku = sku
         self.quantity = quantity
         self.addedAt = addedAt
         self.title = title
+        self.alerted = alerted
     }
 }
 
@@ -65,12 +69,16 @@ public struct StoredOrder: Sendable, Hashable {
     public var placedAt: Int64
     public var status: OrderStatus
     public var lines: [OrderLine]
+    /// Placing this order raised at least one alert (analytics: a flagged order that is later
+    /// cancelled counts as "cancellation of a flagged order").
+    public var flagged: Bool
 
-    public init(orderID: String, placedAt: Int64, status: OrderStatus, lines: [OrderLine]) {
+    public init(orderID: String, placedAt: Int64, status: OrderStatus, lines: [OrderLine], flagged: Bool = false) {
         self.orderID = orderID
         self.placedAt = placedAt
         self.status = status
         self.lines = lines
+        self.flagged = flagged
     }
 
     public func line(for sku: String) -> OrderLine? {

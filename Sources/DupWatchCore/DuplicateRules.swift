@@ -49,6 +49,9 @@ public struct DuplicateRules: Sendable {
             }
         }
         updateCart(with: event, in: &state)
+        if !alerts.isEmpty, let sku = event.action.sku {
+            state.cart[sku]?.alerted = true
+        }
         state.lastCartEventAt = max(state.lastCartEventAt ?? event.time, event.time)
         if event.hasExplicitEventID {
             remember(eventID: event.eventID, at: event.time, in: &state)
@@ -116,7 +119,8 @@ public struct DuplicateRules: Sendable {
                 alerts.append(alert)
             }
         }
-        let stored = StoredOrder(orderID: order.orderID, placedAt: order.time, status: order.status, lines: order.lines)
+        let stored = StoredOrder(orderID: order.orderID, placedAt: order.time, status: order.status, lines: order.lines,
+                                 flagged: !alerts.isEmpty)
         state.recentOrders.insert(stored, at: 0)
         while state.recentOrders.count > config.historyDepth {
             let pushedOut = state.recentOrders.removeLast()

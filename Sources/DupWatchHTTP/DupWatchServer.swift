@@ -48,6 +48,10 @@ public struct DupWatchServer {
             await Self.readiness(lanes: lanes, hub: hub)
         }
         router.get("demo") { _, _ in try staticFiles.response("demo/index.html") }
+        router.get("dashboard") { _, _ in try staticFiles.response("dashboard/index.html") }
+        router.get("dashboard/:file") { _, context in
+            try staticFiles.response("dashboard/" + (context.parameters.get("file") ?? ""))
+        }
         router.get("demo/:file") { _, context in
             try staticFiles.response("demo/" + (context.parameters.get("file") ?? ""))
         }
@@ -61,6 +65,7 @@ public struct DupWatchServer {
         let live = LiveAlertRoutes(lanes: lanes, hub: hub, settings: settings)
         live.addLive(to: customers)
         live.addFeedback(to: api.group("alerts"))
+        StatsRoutes(lanes: lanes).add(to: api)
         return router
     }
 

@@ -83,12 +83,19 @@ struct LiveAlertRoutes {
                   alertID.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
                 throw APIError(.badRequest, "bad_alert_id", "the alert id must be the alert's alert_id: 32 lowercase hex digits")
             }
-            let fields = try Self.feedback(try await request.bodyBytes(limit: settings.maxBodyBytes))
+            let (fields, action) = try Self.feedback(try await request.bodyBytes(limit: settings.maxBodyBytes))
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
             let entry = fields + [StreamField(name: "alert_id", value: alertID),
-                                  StreamField(name: "at", value: EventTime.iso8601(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)))]
+                                  StreamField(name: "at", value: EventTime.iso8601(milliseconds: now))]
+            let commands = [StreamCommands.xadd(stream, maxLenApprox: Self.feedbackMaxLength, fields: entry)]
+                + Self.countFeedback(action: action, at: now, keys: keys, retention: settings.statsRetention)
             do {
-                let id = try await lanes.send(StreamCommands.xadd(stream, maxLenApprox: Self.feedbackMaxLength, fields: entry), key: stream)
-                    .throwIfError().string
+                // The entry and its count land together: MULTI/EXEC on the stream's node (the
+                // counters carry the stream's hash tag).
+                let id = try await lanes.run { deployment in
+                    let replies = try deployment.connection(forKey: stream).pipeline([RedisCommand("MULTI")] + commands + [RedisCommand("EXEC")])
+                    return try replies.last!.throwIfError().array[0].throwIfError().string
+                }
                 return JSONResponse.make(FeedbackAnswer(entry_id: id, stream: stream), status: .accepted)
             } catch let error as RedisError {
                 throw APIError.redisUnavailable(error)
@@ -96,8 +103,19 @@ struct LiveAlertRoutes {
         }
     }
 
-    /// `{"customer_id": ..., "action": ...}` as the feedback entry's fields.
-    static func feedback(_ body: [UInt8]) throws(APIError) -> [StreamField] {
+    /// HINCRBY of the action's counter in the hour and day buckets of `now` (wall clock: when
+    /// the customer answered), each kept `retention`.
+    static func countFeedback(action: String, at now: Int64, keys: KeySchema, retention: Duration) -> [RedisCommand] {
+        guard let counter = StatsCounter.feedback(action: action) else { return [] }
+        return StatsPeriod.allCases.flatMap { period -> [RedisCommand] in
+            let key = keys.feedbackStats(period, period.number(of: now))
+            let count = CommitCommand.hincrby(key: key, field: counter.field, by: 1).encoded
+            return retention > .zero ? [count, CommitCommand.pexpire(key: key, after: retention).encoded] : [count]
+        }
+    }
+
+    /// `{"customer_id": ..., "action": ...}` as the feedback entry's fields, and the action.
+    static func feedback(_ body: [UInt8]) throws(APIError) -> (fields: [StreamField], action: String) {
         let fields: [RawEntry.Field]
         do {
             fields = try RequestFields.parse(body)
@@ -123,7 +141,7 @@ struct LiveAlertRoutes {
         if let unknown = fields.first(where: { !["customer_id", "action"].contains(String(decoding: $0.name, as: UTF8.self)) }) {
             throw APIError(.badRequest, "unknown_field", "\(Quoted.bytes(unknown.name)) is not a field of feedback (fields: action, customer_id)")
         }
-        return [StreamField(name: "customer_id", value: String(decoding: customer, as: UTF8.self)),
-                StreamField(name: "action", value: text)]
+        return ([StreamField(name: "customer_id", value: String(decoding: customer, as: UTF8.self)),
+                 StreamField(name: "action", value: text)], text)
     }
 }

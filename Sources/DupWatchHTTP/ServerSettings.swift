@@ -1,3 +1,5 @@
+import DupWatchStore
+
 /// What `dupwatch serve` is told, as values (the command line and the environment fill it in).
 public struct ServerSettings: Sendable {
     public var host = "127.0.0.1"
@@ -19,6 +21,8 @@ public struct ServerSettings: Sendable {
     /// As the worker's --repeat-count: checks' alerts carry `repeat_count`.
     public var repeatCount = false
     public var live = AlertHub.Settings()
+    /// How long each hour and day of feedback counts is kept (as the worker's --stats-retention).
+    public var statsRetention = StatsSettings.defaultRetention
 
     public init() {}
 }

@@ -28,7 +28,8 @@ struct StaticFiles: Sendable {
         root = candidates.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("openapi.json").path) }
         var files: [String: (type: String, bytes: [UInt8])] = [:]
         if let root {
-            for path in ["openapi.json", "demo/index.html", "demo/demo.css", "demo/demo.js"] {
+            for path in ["openapi.json", "demo/index.html", "demo/demo.css", "demo/demo.js",
+                         "dashboard/index.html", "dashboard/dashboard.css", "dashboard/dashboard.js"] {
                 guard let data = FileManager.default.contents(atPath: root.appendingPathComponent(path).path) else { continue }
                 files[path] = (Self.mediaType(of: path), Array(data))
             }

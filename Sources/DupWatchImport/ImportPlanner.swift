@@ -4,7 +4,8 @@ public import DupWatchStore
 /// What one partition's items do to its customers' stored state: the pure part of an import
 /// commit, as `BatchPlanner` is the worker's. Orders go through `DuplicateRules.apply`, in file
 /// order per customer (a stored order id is a no-op, which makes re-imports and resumed imports
-/// idempotent); a cancellation becomes the status update of the order it cancels.
+/// idempotent); a cancellation becomes the status update of the order it cancels
+/// (`Cancellation.target`, the definition `dupwatch evaluate` uses too).
 public struct ImportPlanner: Sendable {
     public let rules: DuplicateRules
     public let limits: StoreLimits
@@ -14,18 +15,30 @@ public struct ImportPlanner: Sendable {
         self.limits = limits
     }
 
-    /// The state reads a batch of items needs: its customers in first-seen order, and the
-    /// order ids each one names (so that a stored id is recognised even outside the last N).
-    public static func reads(of items: [ImportItem]) -> (customers: [String], namedOrders: [String: Set<String>]) {
+    /// The state reads a batch of items needs: its customers in first-seen order, the order
+    /// ids each one names (so that a stored id is recognised even outside the last N), and for
+    /// each customer with a cancellation the time of the latest one: a cancellation may cancel
+    /// any earlier order (`Cancellation.target`), so those customers' stored orders placed
+    /// before it are read too (`PartitionCommits` finds their ids in the history index).
+    public static func reads(of items: [ImportItem])
+        -> (customers: [String], namedOrders: [String: Set<String>], latestCancellation: [String: Int64]) {
         var customers: [String] = []
         var named: [String: Set<String>] = [:]
+        var latestCancellation: [String: Int64] = [:]
         var seen: Set<String> = []
         for item in items {
             guard let customer = item.customerID else { continue }
             if seen.insert(customer).inserted { customers.append(customer) }
-            if case .order(let order, _, _) = item { named[customer, default: []].insert(order.orderID) }
+            switch item {
+            case .order(let order, _, _):
+                named[customer, default: []].insert(order.orderID)
+            case .cancellation(let cancellation, _, _):
+                latestCancellation[customer] = max(latestCancellation[customer] ?? cancellation.time, cancellation.time)
+            case .rejected:
+                break
+            }
         }
-        return (customers, named)
+        return (customers, named, latestCancellation)
     }
 
     /// A batch's writes and what became of its items.
@@ -72,32 +85,21 @@ public struct ImportPlanner: Sendable {
             case .rejected(let rejection): Self.reject(item, rejection, into: &plan)
             }
         case .cancellation(let cancellation, _, _):
-            guard let target = Self.target(of: cancellation, in: state) else {
+            guard let target = cancellation.target(in: state) else {
                 return Self.reject(item, Rejection(
                     "unknown_order",
-                    "cancellation \(cancellation.invoice): no earlier order among customer \(Quoted.string(cancellation.customerID))'s last \(rules.config.historyDepth) holds any of its products"),
+                    "cancellation \(cancellation.invoice): no earlier order of customer \(Quoted.string(cancellation.customerID)) holds any of its products"),
                     into: &plan)
             }
             plan.cancellations += 1
-            let update = StatusUpdate(orderID: target, customerID: cancellation.customerID, status: .cancelled, time: cancellation.time)
+            let update = StatusUpdate(orderID: target.orderID, customerID: cancellation.customerID, status: .cancelled,
+                                      time: cancellation.time)
             if case .rejected(let rejection) = rules.apply(.status(update), to: &state) {
                 Self.reject(item, rejection, into: &plan)
             }
         case .rejected:
             break
         }
-    }
-
-    /// The customer's latest order before the cancellation's time holding one of its products,
-    /// among the last N (newest first, as stored). Only orders strictly before its time count:
-    /// an order of the same minute may come after it in the file, and an import run again must
-    /// resolve a cancellation to the same order or to none (when later orders pushed it out of
-    /// the last N; then nothing changes and the row is reported as `unknown_order`).
-    static func target(of cancellation: Cancellation, in state: CustomerState) -> String? {
-        let skus = Set(cancellation.skus)
-        return state.recentOrders.first { order in
-            order.placedAt < cancellation.time && order.lines.contains { skus.contains($0.sku) }
-        }?.orderID
     }
 
     private static func reject(_ item: ImportItem, _ rejection: Rejection, into plan: inout Plan) {

@@ -27,4 +27,11 @@ public struct ImportProgress: Sendable {
     public var fileBytesRead: Int64
     public var fileSize: Int64
     public var seconds: Double
+
+    public init(rows: Int, fileBytesRead: Int64, fileSize: Int64, seconds: Double) {
+        self.rows = rows
+        self.fileBytesRead = fileBytesRead
+        self.fileSize = fileSize
+        self.seconds = seconds
+    }
 }

@@ -47,13 +47,20 @@ public struct OrderColumns: Sendable, Equatable {
                                                   title: "Description", time: "InvoiceDate", status: nil)
 }
 
-/// A cancellation invoice: the customer's latest order before `time` holding one of `skus`
-/// becomes `cancelled` (resolved against the stored state when applied).
+/// A cancellation invoice: the order `target(among:)` picks from the customer's orders becomes
+/// `cancelled` (resolved when applied: against the stored state, or a replay's memory).
 public struct Cancellation: Sendable, Hashable {
     public var invoice: String
     public var customerID: String
     public var skus: [String]
     public var time: Int64
+
+    public init(invoice: String, customerID: String, skus: [String], time: Int64) {
+        self.invoice = invoice
+        self.customerID = customerID
+        self.skus = skus
+        self.time = time
+    }
 }
 
 /// What the file says, one order (or cancellation, or rejected row) at a time.

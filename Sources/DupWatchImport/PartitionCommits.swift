@@ -13,7 +13,9 @@ import RedisClient
 /// wrote is what the next batch of that connection reads, in the order Redis received them.
 /// The lanes take turns, a step each: while Redis reads one lane's state, reads the follow-up
 /// orders of another or runs a third's commit, the import decodes or plans a fourth's, so the
-/// masters work at the same time, and each while the import does. A batch's `MULTI/EXEC` and
+/// masters work at the same time, and each while the import does. A batch with cancellations
+/// first reads the ids of its customers' orders placed before them from the history index
+/// (a cancellation may cancel any earlier order), one step more. A batch's `MULTI/EXEC` and
 /// the next batch's reads leave in one write, and its outcome is read just before those reads'
 /// replies, the next flush's included.
 ///
@@ -55,15 +57,23 @@ final class PartitionCommits {
         let connection: RedisConnection
         var queue: [Batch] = []
         var next = 0
-        /// The reads of `queue[next]`, written; `followUp`: their first replies are read and
-        /// the follow-up orders are written.
-        var read: StateRead?
-        var followUp = false
+        /// What is written for `queue[next]` and not read yet; nil: nothing (the flush is done).
+        var stage: Stage?
         var unconfirmed: (written: WrittenTransaction, partition: Int)?
 
         init(connection: RedisConnection) {
             self.connection = connection
         }
+    }
+
+    private enum Stage {
+        /// `ZRANGEBYSCORE` of the history index of `asked`, the customers with a cancellation;
+        /// their replies add to `named` before the state reads.
+        case historyIDs(customers: [String], named: [String: Set<String>], asked: [String])
+        /// The state reads.
+        case reads(StateRead)
+        /// The state reads' first replies are read, and the follow-up reads written.
+        case followUp(StateRead)
     }
 
     /// Commits `batches` (partition, its items in file order); `planned` gets each plan before
@@ -80,13 +90,13 @@ final class PartitionCommits {
                 }
             }
             for lane in active {
-                let read = stateRead(lane.queue[0])
-                try lane.connection.write(read.commands)
-                lane.read = read
+                let (commands, stage) = begin(lane.queue[0])
+                try lane.connection.write(commands)
+                lane.stage = stage
             }
             while !active.isEmpty {
                 for lane in active { try step(lane, planned: planned) }
-                active.removeAll { $0.read == nil }
+                active.removeAll { $0.stage == nil }
             }
         } catch {
             // Whatever is left on these connections is out of step: start over on new ones.
@@ -140,41 +150,63 @@ final class PartitionCommits {
         return shares
     }
 
-    private func stateRead(_ batch: Batch) -> StateRead {
-        let (customers, named) = ImportPlanner.reads(of: batch.items)
-        return StateRead(loader: loaders[batch.partition], customers: customers, namedOrders: named, eventIDsOf: [],
-                         cached: [:], after: leases.leases[batch.partition].watchCommands)
+    /// What to write first for `batch`: the history reads when it has cancellations, else the
+    /// state reads. The history is read before the batch's `WATCH` of the lease, which is safe:
+    /// the lease keeps every other writer out meanwhile, and the state reads check it.
+    private func begin(_ batch: Batch) -> (commands: [RedisCommand], stage: Stage) {
+        let (customers, named, latestCancellation) = ImportPlanner.reads(of: batch.items)
+        guard latestCancellation.isEmpty else {
+            let asked = latestCancellation.keys.sorted()
+            let keys = keys[batch.partition]
+            return (asked.map { RedisCommand("ZRANGEBYSCORE", keys.history($0), "-inf", "(\(latestCancellation[$0]!)") },
+                    .historyIDs(customers: customers, named: named, asked: asked))
+        }
+        let read = stateRead(batch, customers: customers, named: named)
+        return (read.commands, .reads(read))
     }
 
-    /// One step of the lane's current batch: first the outcome of the commit before it and the
-    /// first replies of its reads, writing the follow-up reads; then those, the lease check,
-    /// the plan, and its commit written together with the next batch's reads.
+    private func stateRead(_ batch: Batch, customers: [String], named: [String: Set<String>]) -> StateRead {
+        StateRead(loader: loaders[batch.partition], customers: customers, namedOrders: named, eventIDsOf: [],
+                  cached: [:], after: leases.leases[batch.partition].watchCommands)
+    }
+
+    /// One step of the lane's current batch: the outcome of the commit before it is read first,
+    /// then the history ids (writing the state reads), the state reads' first replies (writing
+    /// the follow-up reads), and last the follow-up replies, the lease check, the plan and the
+    /// commit, written together with the next batch's first reads.
     private func step(_ lane: Lane, planned: (ImportPlanner.Plan) throws -> Void) throws {
-        guard var read = lane.read else { return }
+        guard let stage = lane.stage else { return }
         let connection = lane.connection
-        if !lane.followUp {
+        let batch = lane.queue[lane.next]
+        switch stage {
+        case .historyIDs(let customers, var named, let asked):
+            try confirm(lane)
+            try connection.readReplies(asked.count) { index, reply in
+                named[asked[index], default: []].formUnion(try reply.reply.throwIfError().array.map { try $0.string })
+            }
+            let read = stateRead(batch, customers: customers, named: named)
+            try connection.write(read.commands)
+            lane.stage = .reads(read)
+        case .reads(var read):
             try confirm(lane)
             try connection.readReplies(read.commands.count) { read.decode($0, $1) }
             try read.writeFollowUp(to: connection)
-            lane.read = read
-            lane.followUp = true
-            return
+            lane.stage = .followUp(read)
+        case .followUp(var read):
+            try read.readFollowUp(from: connection)
+            let lease = leases.leases[batch.partition]
+            guard try lease.isHeld(according: read.leadingReplies) else {
+                _ = try? connection.command("UNWATCH")
+                throw ImportError.leaseLost(key: lease.key)
+            }
+            let plan = planner.plan(batch.items, states: read.finish(), keys: keys[batch.partition])
+            try planned(plan)
+            lane.next += 1
+            let next = lane.next < lane.queue.count ? begin(lane.queue[lane.next]) : nil
+            let written = try connection.write(transaction: plan.commit.commands.map(\.encoded), followedBy: next?.commands ?? [])
+            lane.unconfirmed = (written, batch.partition)
+            lane.stage = next?.stage
         }
-        try read.readFollowUp(from: connection)
-        let batch = lane.queue[lane.next]
-        let lease = leases.leases[batch.partition]
-        guard try lease.isHeld(according: read.leadingReplies) else {
-            _ = try? connection.command("UNWATCH")
-            throw ImportError.leaseLost(key: lease.key)
-        }
-        let plan = planner.plan(batch.items, states: read.finish(), keys: keys[batch.partition])
-        try planned(plan)
-        lane.next += 1
-        let nextRead = lane.next < lane.queue.count ? stateRead(lane.queue[lane.next]) : nil
-        let written = try connection.write(transaction: plan.commit.commands.map(\.encoded), followedBy: nextRead?.commands ?? [])
-        lane.unconfirmed = (written, batch.partition)
-        lane.read = nextRead
-        lane.followUp = false
     }
 
     /// Reads the outcome of the lane's last commit, if it owes one.

@@ -117,6 +117,29 @@ public struct BatchCommit: Sendable {
         deadLetterCount += 1
     }
 
+    // MARK: Analytics
+
+    /// Adds a batch's figures to the hour and day buckets and the day's SKU ranking, in the
+    /// commit that holds the effects they count: a batch counted is a batch applied, once.
+    public mutating func writeStats(_ tally: StatsTally, settings: StatsSettings) {
+        let buckets = tally.hours.map { (StatsPeriod.hour, $0.key, $0.value) } + tally.days.map { (StatsPeriod.day, $0.key, $0.value) }
+        for (period, number, counts) in buckets.sorted(by: { ($0.0.milliseconds, $0.1) < ($1.0.milliseconds, $1.1) }) {
+            let key = keys.statsBucket(period, number)
+            for (counter, amount) in counts.nonZero {
+                commands.append(.hincrby(key: key, field: counter.field, by: amount))
+            }
+            expire(key, after: settings.retention)
+        }
+        for (day, skus) in tally.skus.sorted(by: { $0.key < $1.key }) {
+            let key = keys.statsSKUs(day: day)
+            for (sku, amount) in skus.sorted(by: { $0.key < $1.key }) {
+                commands.append(.zincrby(key: key, member: sku, by: amount))
+            }
+            if settings.skusPerDay > 0 { commands.append(.ztrim(key: key, keep: settings.skusPerDay)) }
+            expire(key, after: settings.retention)
+        }
+    }
+
     // MARK: Coordination
 
     /// Moves the consumer group's last-delivered-id to `entryID`, the last entry of `source` this

@@ -13,6 +13,8 @@ public enum CommitCommand: Sendable, Hashable {
     /// Keeps the `keep` highest-scored members of a sorted set (ZREMRANGEBYRANK key 0 -(keep+1)).
     case ztrim(key: String, keep: Int)
     case pexpire(key: String, after: Duration)
+    case hincrby(key: String, field: String, by: Int64)
+    case zincrby(key: String, member: String, by: Int64)
     /// `XADD stream [MAXLEN ~ n] * field value ...`; no cap when `maxLength` is nil.
     case xadd(stream: String, maxLength: Int?, fields: [Field])
     /// `XADD stream id field value ...` with a given id and the fields' bytes as they are: the
@@ -44,7 +46,7 @@ public enum CommitCommand: Sendable, Hashable {
     public var keys: [String] {
         switch self {
         case .hset(let key, _), .hdel(let key, _), .del(let key), .rpush(let key, _), .zadd(let key, _),
-             .ztrim(let key, _), .pexpire(let key, _):
+             .ztrim(let key, _), .pexpire(let key, _), .hincrby(let key, _, _), .zincrby(let key, _, _):
             [key]
         case .xadd(let stream, _, _), .xaddEntry(let stream, _, _), .xgroupSetID(let stream, _, _, _):
             [stream]
@@ -84,6 +86,15 @@ public enum CommitCommand: Sendable, Hashable {
             var command = RedisCommand("PEXPIRE")
             command.append(key)
             command.append(ttl.inMilliseconds)
+            return command
+        case .hincrby(let key, let field, let amount):
+            var command = RedisCommand("HINCRBY", key, field)
+            command.append(amount)
+            return command
+        case .zincrby(let key, let member, let amount):
+            var command = RedisCommand("ZINCRBY", key)
+            command.append(amount)
+            command.append(member)
             return command
         case .xadd(let stream, let maxLength, let fields):
             var command = RedisCommand("XADD")

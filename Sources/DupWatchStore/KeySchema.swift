@@ -71,6 +71,29 @@ public struct KeySchema: Sendable, Equatable {
     /// Hash: producer `event_id` -> event time (ms) of cart events that took effect.
     public func eventIDs(_ customer: String) -> String { "\(prefix)events:\(customerPart(customer))" }
 
+    // MARK: Analytics
+
+    /// `stats:` or `stats:{T}:`: the partition's analytics keys share its slot, so that the
+    /// worker commits them in the MULTI that holds the effects they count.
+    private var statsPart: String { partitionTag.map { "\(prefix)stats:{\($0)}:" } ?? "\(prefix)stats:" }
+
+    /// Hash: the figures of one UTC hour or day of event time (`stats:day:2026-12-07`), one
+    /// field per `StatsCounter`.
+    public func statsBucket(_ period: StatsPeriod, _ number: Int64) -> String {
+        "\(statsPart)\(period.rawValue):\(period.name(of: number))"
+    }
+
+    /// Sorted set: the SKUs of one UTC day's alerts, scored by how many alerts named them.
+    public func statsSKUs(day number: Int64) -> String {
+        "\(statsPart)skus:\(StatsPeriod.day.name(of: number))"
+    }
+
+    /// Hash: the feedback outcomes of one UTC hour or day (`StatsCounter.feedback*` fields), in
+    /// the feedback stream's slot, so that the server writes the count with the entry.
+    public func feedbackStats(_ period: StatsPeriod, _ number: Int64) -> String {
+        "\(prefix)stats:feedback:{\(feedbackStream)}:\(period.rawValue):\(period.name(of: number))"
+    }
+
     // MARK: Worker coordination
 
     /// String: the consumer that owns the input streams for `group` (one active worker per group).

@@ -1,12 +1,13 @@
 public import DupWatchCore
 
-/// How cart lines are packed into the cart hash: `qty|added_at_ms|title`. The title goes last
-/// so it may contain `|`. One field per line keeps the hash small (a listpack in Redis).
+/// How cart lines are packed into the cart hash: `qty|added_at_ms|title`, with a leading `!`
+/// when the line raised an alert (`CartLine.alerted`). The title goes last so it may contain
+/// `|`. One field per line keeps the hash small (a listpack in Redis).
 public enum CartLineFormat {
     public static let lastEventField = "_p"
 
     public static func encode(_ line: CartLine) -> String {
-        "\(line.quantity)|\(line.addedAt)|\(line.title ?? "")"
+        "\(line.alerted ? "!" : "")\(line.quantity)|\(line.addedAt)|\(line.title ?? "")"
     }
 
     public static func decode(sku: String, _ value: String) -> CartLine? {
@@ -16,6 +17,8 @@ public enum CartLineFormat {
 
     /// The same from the bytes of a reply, without building the whole value as a String.
     public static func decode(sku: String, bytes: UnsafeRawBufferPointer) -> CartLine? {
+        let alerted = bytes.first == UInt8(ascii: "!")
+        let bytes = alerted ? UnsafeRawBufferPointer(rebasing: bytes[1...]) : bytes
         guard let first = bytes.firstIndex(of: UInt8(ascii: "|")),
               let second = bytes[(first + 1)...].firstIndex(of: UInt8(ascii: "|")),
               let quantity = ASCIIDecimal.int64(UnsafeRawBufferPointer(rebasing: bytes[..<first])),
@@ -23,11 +26,12 @@ public enum CartLineFormat {
         else { return nil }
         let title = bytes[(second + 1)...]
         return CartLine(sku: sku, quantity: Int(quantity), addedAt: addedAt,
-                        title: title.isEmpty ? nil : String(decoding: title, as: UTF8.self))
+                        title: title.isEmpty ? nil : String(decoding: title, as: UTF8.self), alerted: alerted)
     }
 }
 
-/// The fields of an order hash: `ts` (epoch ms), `status`, `items`.
+/// The fields of an order hash: `ts` (epoch ms), `status`, `items`, and `flagged` = `1` when
+/// placing the order raised an alert (absent otherwise, as in hashes written before it existed).
 ///
 /// `items` holds one line per order line, `sku<TAB>qty` or `sku<TAB>qty<TAB>title`, lines
 /// separated by newlines (ids never contain control characters; a title's backslash, tab,
@@ -36,11 +40,13 @@ public enum CartLineFormat {
 /// halves the size of an order hash (docs/DESIGN.md, data model).
 public enum StoredOrderFormat {
     public static func fields(of order: StoredOrder) -> [(String, String)] {
-        [
+        var fields = [
             ("ts", String(order.placedAt)),
             ("status", order.status.rawValue),
             ("items", itemsText(order.lines)),
         ]
+        if order.flagged { fields.append(("flagged", "1")) }
+        return fields
     }
 
     public static func itemsText(_ lines: [OrderLine]) -> String {
@@ -103,6 +109,7 @@ public enum StoredOrderFormat {
         private var placedAt: Int64?
         private var status: OrderStatus?
         private var lines: [OrderLine]?
+        private var flagged = false
 
         public init() {}
 
@@ -114,13 +121,15 @@ public enum StoredOrderFormat {
                 status = OrderStatus(rawValue: String(decoding: value, as: UTF8.self))
             } else if field.elementsEqual("items".utf8) {
                 lines = decodeItems(bytes: value)
+            } else if field.elementsEqual("flagged".utf8) {
+                flagged = value.elementsEqual("1".utf8)
             }
         }
 
         /// Nil when the hash is not a complete order (corrupt state).
         public func order(id orderID: String) -> StoredOrder? {
             guard let placedAt, let status, let lines, !lines.isEmpty else { return nil }
-            return StoredOrder(orderID: orderID, placedAt: placedAt, status: status, lines: lines)
+            return StoredOrder(orderID: orderID, placedAt: placedAt, status: status, lines: lines, flagged: flagged)
         }
     }
 

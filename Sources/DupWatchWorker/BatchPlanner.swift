@@ -48,11 +48,14 @@ public struct BatchPlanner: Sendable {
     public let rules: DuplicateRules
     public let keys: KeySchema
     public let limits: StoreLimits
+    /// Nil: no analytics are kept.
+    public let stats: StatsSettings?
 
-    public init(rules: DuplicateRules, keys: KeySchema, limits: StoreLimits) {
+    public init(rules: DuplicateRules, keys: KeySchema, limits: StoreLimits, stats: StatsSettings? = nil) {
         self.rules = rules
         self.keys = keys
         self.limits = limits
+        self.stats = stats
     }
 
     /// Entries are processed in entry-id order across the three streams, which keeps each
@@ -96,6 +99,7 @@ public struct BatchPlanner: Sendable {
             }
         }
         var current = before
+        var tally = StatsTally()
 
         // Per source rank: (last id, count). An array, not a dictionary: this runs per entry.
         var progress: [(last: EntryID, count: Int)?] = Array(repeating: nil, count: EventSource.allCases.count)
@@ -132,7 +136,10 @@ public struct BatchPlanner: Sendable {
                     continue
                 }
                 var state = current[customer] ?? CustomerState()
-                switch rules.apply(event, to: &state) {
+                let previous = state
+                let outcome = rules.apply(event, to: &state)
+                if stats != nil { tally.record(event, outcome: outcome, before: previous, after: state) }
+                switch outcome {
                 case .applied(let alerts):
                     plan.applied += 1
                     for alert in alerts {
@@ -153,6 +160,7 @@ public struct BatchPlanner: Sendable {
         for source in EventSource.allCases {
             if let done = progress[source.rank] { plan.processed[source] = done }
         }
+        if let stats, !tally.isEmpty { plan.commit.writeStats(tally, settings: stats) }
         for customer in batch.customers {
             guard let after = current[customer] else { continue }
             plan.commit.writeChanges(customer: customer, from: before[customer] ?? CustomerState(), to: after)

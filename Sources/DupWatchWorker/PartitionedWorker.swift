@@ -85,7 +85,8 @@ public final class PartitionedWorker {
         let metrics = WorkerMetrics(factory: metricsFactory ?? MetricsSystem.factory)
         self.metrics = metrics
         lagSampler = LagSampler(group: config.group, metrics: metrics, status: status, logger: logger)
-        planner = BatchPlanner(rules: DuplicateRules(config: config.rules), keys: config.keys, limits: config.limits)
+        planner = BatchPlanner(rules: DuplicateRules(config: config.rules), keys: config.keys, limits: config.limits,
+                               stats: config.stats)
         partitions = (0..<partitioning.count).map {
             Partition($0, keys: partitioning.keys(of: $0, prefix: config.keys.prefix), slot: partitioning.slot(of: $0), config: config,
                       gauges: metrics.partition($0))
@@ -375,7 +376,7 @@ public final class PartitionedWorker {
             _ = try? connection.command("UNWATCH")
             throw LeaseLost()
         }
-        let planner = BatchPlanner(rules: self.planner.rules, keys: partition.keys, limits: config.limits)
+        let planner = BatchPlanner(rules: self.planner.rules, keys: partition.keys, limits: config.limits, stats: config.stats)
         var plan = planner.plan(batch, states: states, detectedAt: Int64(Date().timeIntervalSince1970 * 1000))
         let moved = partition.cursor.advance(plan.processed)
         for (source, position) in moved.sorted(by: { $0.key.rank < $1.key.rank }) {

@@ -73,7 +73,7 @@ public final class Worker {
         self.metrics = metrics
         self.gauges = metrics.partition(0)
         self.planner = BatchPlanner(rules: DuplicateRules(config: config.rules), keys: config.keys,
-                                    limits: config.limits)
+                                    limits: config.limits, stats: config.stats)
         self.loader = StateLoader(keys: config.keys, historyDepth: config.rules.historyDepth)
         self.lease = Lease(key: config.keys.lease(group: config.group), owner: config.consumer, ttl: config.leaseTTL)
         self.cache = StateCache(capacity: config.cacheCapacity)

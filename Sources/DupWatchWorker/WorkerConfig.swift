@@ -24,11 +24,14 @@ public struct WorkerConfig: Sendable {
     public var cacheCapacity: Int
     /// Cap of the reconnect backoff.
     public var maxBackoff: Duration
+    /// The analytics kept with each commit; nil keeps none.
+    public var stats: StatsSettings?
 
     public init(redisURL: RedisURL, group: String = "dupwatch", consumer: String, rules: RuleConfig = RuleConfig(),
                 limits: StoreLimits = StoreLimits(), keys: KeySchema = KeySchema(), batchSize: Int = 1000,
                 blockTime: Duration = .seconds(1), drain: Bool = false, maxDeliveries: Int = 5,
-                leaseTTL: Duration = .seconds(10), cacheCapacity: Int = 0, maxBackoff: Duration = .seconds(5)) {
+                leaseTTL: Duration = .seconds(10), cacheCapacity: Int = 0, maxBackoff: Duration = .seconds(5),
+                stats: StatsSettings? = StatsSettings()) {
         self.redisURL = redisURL
         self.group = group
         self.consumer = consumer
@@ -42,5 +45,6 @@ public struct WorkerConfig: Sendable {
         self.leaseTTL = leaseTTL
         self.cacheCapacity = cacheCapacity
         self.maxBackoff = maxBackoff
+        self.stats = stats
     }
 }

@@ -13,7 +13,7 @@ struct DupWatchCommand: AsyncParsableCommand {
         subcommands: [
             WorkerCommand.self, CartCommand.self, HistoryCommand.self, CheckCommand.self,
             StatusCommand.self, DeadLetterCommand.self, RouteCommand.self, PartitionCommand.self, ServeCommand.self,
-            ImportCommand.self,
+            ImportCommand.self, ReportCommand.self, EvaluateCommand.self,
         ]
     )
 }

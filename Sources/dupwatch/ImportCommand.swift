@@ -39,29 +39,7 @@ struct ImportOrdersCommand: ParsableCommand {
                                 "format", default: "csv"))
     var format: String?
 
-    @Option(help: Settings.help("A known file's column mapping: online-retail (the UCI Online Retail CSV).", "preset", default: "none"))
-    var preset: String?
-
-    @Option(help: Settings.help("CSV column of the order id.", "order-id-column", default: "order_id"))
-    var orderIdColumn: String?
-
-    @Option(help: Settings.help("CSV column of the customer id.", "customer-column", default: "customer_id"))
-    var customerColumn: String?
-
-    @Option(help: Settings.help("CSV column of the line's SKU.", "sku-column", default: "sku"))
-    var skuColumn: String?
-
-    @Option(help: Settings.help("CSV column of the line's quantity.", "qty-column", default: "qty"))
-    var qtyColumn: String?
-
-    @Option(help: Settings.help("CSV column of the product title (optional).", "title-column", default: "title, if present"))
-    var titleColumn: String?
-
-    @Option(help: Settings.help("CSV column of the order time (epoch ms or ISO-8601 with a zone).", "time-column", default: "ts"))
-    var timeColumn: String?
-
-    @Option(help: Settings.help("CSV column of the order status (optional; empty means processing).", "status-column", default: "status, if present"))
-    var statusColumn: String?
+    @OptionGroup var orderFile: OrderFileOptions
 
     @Option(help: Settings.help("Where rejected rows go: line number and reason, one per line.", "rejects", default: "<file>.rejects"))
     var rejects: String?
@@ -102,21 +80,7 @@ struct ImportOrdersCommand: ParsableCommand {
 
     func resolved() throws -> Resolved {
         var settings = Settings()
-        var preset: OrderFilePreset?
-        if let name = try settings.value(self.preset, "preset") {
-            guard let known = OrderFilePreset(rawValue: name) else {
-                throw settings.invalid("preset", "must be one of \(OrderFilePreset.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            preset = known
-        }
-        var columns = preset == .onlineRetail ? OrderColumns.onlineRetail : OrderColumns.contract
-        if let name = try settings.value(orderIdColumn, "order-id-column") { columns.orderID = name }
-        if let name = try settings.value(customerColumn, "customer-column") { columns.customer = name }
-        if let name = try settings.value(skuColumn, "sku-column") { columns.sku = name }
-        if let name = try settings.value(qtyColumn, "qty-column") { columns.qty = name }
-        if let name = try settings.value(titleColumn, "title-column") { columns.title = name }
-        if let name = try settings.value(timeColumn, "time-column") { columns.time = name }
-        if let name = try settings.value(statusColumn, "status-column") { columns.status = name }
+        let (preset, columns) = try orderFile.resolved(&settings)
         guard let format = OrderFileFormat(rawValue: try settings.value(self.format, "format", default: "csv")) else {
             throw settings.invalid("format", "must be csv or jsonl")
         }
@@ -174,7 +138,7 @@ struct ImportOrdersCommand: ParsableCommand {
         } catch let error as ImportInput.Failure {
             throw CommandFailure(error.description)
         }
-        let progress = ProgressLine()
+        let progress = ProgressLine(label: "import")
         do {
             let importer = try OrderImporter(redis: redis, partitioning: partitioning, options: resolved.options, rejects: rejects)
             try importer.acquireLeases { holder in
@@ -202,27 +166,5 @@ struct ImportOrdersCommand: ParsableCommand {
             progress.end()
             throw CommandFailure("\(error); the batches committed before it are stored, run the import again to finish (it skips what is stored)")
         }
-    }
-}
-
-/// `rows=… rows/s=… 42%` rewritten in place on stderr, when stderr is a terminal.
-final class ProgressLine {
-    private let enabled = isatty(STDERR_FILENO) == 1
-    private var last = ContinuousClock.now
-    private var shown = false
-
-    func show(_ progress: ImportProgress) {
-        guard enabled, ContinuousClock.now - last >= .milliseconds(250) else { return }
-        last = ContinuousClock.now
-        let rate = progress.seconds > 0 ? Int(Double(progress.rows) / progress.seconds) : 0
-        let percent = progress.fileSize > 0 ? " \(Int(Double(progress.fileBytesRead) * 100 / Double(progress.fileSize)))%" : ""
-        FileHandle.standardError.write(Data("\r\u{1B}[Kimport rows=\(progress.rows) rows/s=\(rate)\(percent)".utf8))
-        shown = true
-    }
-
-    func end() {
-        guard shown else { return }
-        FileHandle.standardError.write(Data("\n".utf8))
-        shown = false
     }
 }

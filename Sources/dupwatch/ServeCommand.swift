@@ -1,6 +1,7 @@
 import ArgumentParser
 import DupWatchCLI
 import DupWatchCore
+import DupWatchStore
 import DupWatchHTTP
 import Foundation
 import Logging
@@ -66,6 +67,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var noise: NoiseOptions
 
+    @Option(help: Settings.help("How long each hour and day of feedback counts is kept, as the worker's analytics (0 = forever).",
+                                "stats-retention", default: "90d"))
+    var statsRetention: Duration?
+
     @Option(help: Settings.help("Where openapi.json and demo/ are, if not beside the executable.", "static-dir",
                                 default: "DupWatch_DupWatchHTTP.resources/Resources beside the executable"))
     var staticDir: String?
@@ -92,6 +97,7 @@ struct ServeCommand: AsyncParsableCommand {
         r.server.live.maxStreams = try settings.value(maxStreams, "max-streams", default: 20_000)
         r.server.historyDepth = try settings.value(historyDepth, "history-depth", default: 5)
         r.server.cartGap = try settings.value(cartGap, "cart-gap", default: .seconds(4 * 3600))
+        r.server.statsRetention = try settings.value(statsRetention, "stats-retention", default: StatsSettings.defaultRetention)
         var rules = RuleConfig()
         try noise.apply(to: &rules, &settings)
         r.server.quietSKUs = rules.quietSKUs

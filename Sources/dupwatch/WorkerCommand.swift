@@ -75,6 +75,15 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: Settings.help("Approximate cap of the dead-letter stream (XADD MAXLEN ~).", "deadletter-maxlen", default: "100000"))
     var deadletterMaxlen: Int?
 
+    @Flag(inversion: .prefixedNo, help: Settings.help(
+        "Keep the analytics (per-hour and per-day figures, top duplicated SKUs) in the commits; see `dupwatch report`.",
+        "stats", default: "on"))
+    var stats: Bool?
+
+    @Option(help: Settings.help("How long each hour and day of analytics is kept (wall clock, refreshed by each write; 0 = forever).",
+                                "stats-retention", default: "90d"))
+    var statsRetention: Duration?
+
     @Option(help: Settings.help("Serve /metrics (Prometheus), /healthz and /readyz on this port.", "metrics-port", default: "off"))
     var metricsPort: Int?
 
@@ -98,6 +107,7 @@ struct WorkerCommand: AsyncParsableCommand {
         var leaseTTL: Duration
         var alertsMaxlen: Int
         var deadletterMaxlen: Int
+        var stats: StatsSettings?
     }
 
     func resolved() throws -> Resolved {
@@ -121,6 +131,8 @@ struct WorkerCommand: AsyncParsableCommand {
             leaseTTL: try settings.value(leaseTTL, "lease-ttl", default: .seconds(10)),
             alertsMaxlen: try settings.value(alertsMaxlen, "alerts-maxlen", default: 1_000_000),
             deadletterMaxlen: try settings.value(deadletterMaxlen, "deadletter-maxlen", default: 100_000))
+        let statsRetention = try settings.value(self.statsRetention, "stats-retention", default: StatsSettings.defaultRetention)
+        options.stats = try settings.flag(stats, "stats", default: true) ? StatsSettings(retention: statsRetention) : nil
         try noise.apply(to: &options.rules, &settings)
         guard options.leaseTTL >= .seconds(1) else { throw settings.invalid("lease-ttl", "must be at least 1s") }
         guard (1...1000).contains(options.rules.historyDepth) else { throw settings.invalid("history-depth", "must be 1...1000") }
@@ -150,7 +162,8 @@ struct WorkerCommand: AsyncParsableCommand {
             drain: drain,
             maxDeliveries: options.maxDeliveries,
             leaseTTL: options.leaseTTL,
-            cacheCapacity: options.cacheCustomers)
+            cacheCapacity: options.cacheCustomers,
+            stats: options.stats)
         let seeds: [RedisURL]
         do {
             seeds = try RedisURL.list(parsing: connection.urlText)

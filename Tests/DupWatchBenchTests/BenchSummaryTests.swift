@@ -31,6 +31,18 @@ struct BenchSummaryTests {
         #expect(summary.line == "bench events/s=140721 vs_best_peer=7.1x redis_us_per_event=5.33 p99_ms=n/a bytes_per_customer=1991")
     }
 
+    @Test func theAnalyticsCostIsTheRatioOfTheMediansOfRunsTakenInTurn() throws {
+        let on = try [120_000.0, 110_000, 118_000].map { try report("dupwatch-stats", eventsPerSecond: $0, events: 300_000) }
+        let off = try [125_000.0, 130_000, 100_000].map { try report("dupwatch-no-stats", eventsPerSecond: $0, events: 300_000) }
+        let summary = BenchSummary(main: try report("dupwatch", eventsPerSecond: 140_721), analytics: (on, off))
+        // Medians 118,000 and 125,000.
+        #expect(summary.analyticsRatio == 118_000.0 / 125_000.0)
+        #expect(summary.line.hasSuffix(" analytics_ratio=0.944"), "\(summary.line)")
+        #expect(summary.rendered.contains("118000 / 125000 = 0.944 (target ≥ 0.90)"), "\(summary.rendered)")
+        #expect(summary.rendered.contains("120000, 110000, 118000 / 125000, 130000, 100000"))
+        #expect(BenchSummary(main: try report("dupwatch", eventsPerSecond: 1)).analyticsRatio == nil)
+    }
+
     @Test func offATerminalTheProgressIsALinePerPhaseWithNoCarriageReturns() {
         var written: [String] = []
         var bar = ProgressBar("loading", total: 1_000, terminal: false) { written.append($0) }

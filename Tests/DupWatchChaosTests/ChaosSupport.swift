@@ -24,7 +24,7 @@ enum ChaosNames {
     static let alerts = "stream:alerts:duplicate"
     static let deadLetter = "stream:deadletter"
     static let group = "dupwatch"
-    static let statePrefixes = ["cart:{", "orders:{", "order:{", "history:{", "events:{", "alerts:{"]
+    static let statePrefixes = ["cart:{", "orders:{", "order:{", "history:{", "events:{", "alerts:{", "stats:"]
 }
 
 /// A `dupwatch` subprocess whose output goes to a log file (kept in the chaos server's directory).

@@ -140,7 +140,7 @@ struct CartRuleTests_R1 {
         let alerts = h.alerts(change("MILK", to: 5, at: t0 + fourHours + 1))
         #expect(alerts.map(\.match.kind) == [.order], "a change never reports the cart line it changes")
         #expect(alerts.first?.orderID == "O-1001")
-        #expect(h.state.cart["MILK"] == CartLine(sku: "MILK", quantity: 5, addedAt: t0 - hour))
+        #expect(h.state.cart["MILK"] == CartLine(sku: "MILK", quantity: 5, addedAt: t0 - hour, alerted: true))
         #expect(h.state.lastCartEventAt == t0 + fourHours + 1)
     }
 
@@ -180,7 +180,7 @@ struct CartRuleTests_R1 {
         let at = t0 + hour + fourHours + 1
         let alerts = h.alerts(add("MILK", 1, at: at))
         #expect(alerts.map(\.match.kind) == [.order])
-        #expect(h.state.cart["MILK"] == CartLine(sku: "MILK", quantity: 1, addedAt: at))
+        #expect(h.state.cart["MILK"] == CartLine(sku: "MILK", quantity: 1, addedAt: at, alerted: true))
     }
 
     @Test func removeThenAddWithinGapRaisesNothingAndRestartsLine() {

@@ -136,9 +136,10 @@ struct BrowserTools {
         var description: String { "exit status \(status)\n--- stdout ---\n\(stdout)\n--- stderr ---\n\(stderr)" }
     }
 
-    static func locate() throws -> BrowserTools {
+    /// `script`: a file of Tests/Browser.
+    static func locate(script name: String = "demo_page_test.py") throws -> BrowserTools {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Browser/demo_page_test.py").path
+            .appendingPathComponent("Browser/\(name)").path
         guard FileManager.default.fileExists(atPath: script) else { throw Missing(description: "the browser script is missing: \(script)") }
         guard FileManager.default.isExecutableFile(atPath: chromedriver) else {
             throw Missing(description: "the browser test needs \(chromedriver) (chromium-driver): \(installHint)")

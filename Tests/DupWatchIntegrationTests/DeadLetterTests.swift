@@ -55,7 +55,8 @@ struct DeadLetterTests {
         #expect(alerts.count == 2)
         #expect(!alerts.contains { $0["trigger_id"] == firstAdd })
         // The rejected add changed nothing.
-        #expect(try h.redis.command("HGET", "cart:{C8}", "MILK").optionalString?.hasPrefix("2|") == true)
+        // 2 units, marked as alerted by the second add (the leading "!").
+        #expect(try h.redis.command("HGET", "cart:{C8}", "MILK").optionalString?.hasPrefix("!2|") == true)
         #expect(try h.redis.command("EXISTS", "order:{C9}:O-X").int == 0)
 
         // Everything acked.

@@ -44,13 +44,24 @@ struct PartitionedWorkerTests {
 
     /// The reference: one worker, one partition, the same entries under the same ids.
     private static func reference(_ input: [(stream: String, id: String, fields: [(String, String)])]) async throws
-        -> (alerts: [String: [String: String]], deadLetters: Set<String>, alertCount: Int) {
+        -> (alerts: [String: [String: String]], deadLetters: Set<String>, alertCount: Int, report: [String: Any]) {
         let h = try Harness()
         try h.xaddMany(input)
         try await h.drain()
-        return try outcome(alertStreams: [Streams.alerts], deadLetterStreams: [Streams.deadLetter]) { stream in
+        let outcome = try outcome(alertStreams: [Streams.alerts], deadLetterStreams: [Streams.deadLetter]) { stream in
             try h.redis.send(RedisCommand("XRANGE", stream, "-", "+"), decode: StreamCommands.decodeEntries)
         }
+        return (outcome.alerts, outcome.deadLetters, outcome.alertCount, try await report(h, url: h.url))
+    }
+
+    /// `dupwatch report --json` over the months of `WorkerLifecycleTests.crashInput()`, without
+    /// the partition count.
+    private static func report(_ h: Harness, url: String) async throws -> [String: Any] {
+        let run = try await h.runDupwatch(["report", "--redis-url", url, "--since", "2026-09-01", "--until", "2027-03-01", "--json"])
+        #expect(run.exitedZero, "\(run)")
+        var report = try #require(try parseJSON(run.stdout) as? [String: Any])
+        report["partitions"] = nil
+        return report
     }
 
     private static func partitionedOutcome(_ partitioning: Partitioning, read: (String) throws -> [StreamEntry]) throws
@@ -121,6 +132,10 @@ struct PartitionedWorkerTests {
         #expect(Set(got.alerts.keys) == Set(expected.alerts.keys))
         #expect(expected.alerts.allSatisfy { got.alerts[$0.key] == $0.value })
         #expect(got.deadLetters == expected.deadLetters)
+        // The eight partitions' analytics, summed by `dupwatch report`, are the single worker's.
+        let report = try await Self.report(h, url: cluster.seedList)
+        #expect((report["totals"] as? [String: Int])?["events"] ?? 0 > 1000)
+        #expect(NSDictionary(dictionary: report).isEqual(to: expected.report), "\(report)\n!=\n\(expected.report)")
 
         // The router copies every partition's alerts into the stream users tail, once.
         #expect(try await h.runDupwatch(["route", "--redis-url", cluster.seedList, "--partitions", "8", "--drain"], timeout: 60).exitedZero)

@@ -78,7 +78,7 @@ struct ReadCommandTests {
         #expect(try h.dbsize() == dbsizeBefore)
         #expect(try Streams.all.map { try h.xlen($0) } == lengthsBefore)
         #expect(try h.snapshot() == keysBefore, "a read command changed a key")
-        #expect(try h.redis.command("HGET", "cart:{C10}", "MILK").optionalString?.hasPrefix("2|") == true)
+        #expect(try h.redis.command("HGET", "cart:{C10}", "MILK").optionalString?.hasPrefix("!2|") == true, "2 units, alerted")
     }
 
     @Test func checkForACustomerWithoutHistorySaysNoDuplicates() async throws {

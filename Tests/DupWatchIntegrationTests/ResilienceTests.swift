@@ -45,7 +45,7 @@ struct ResilienceTests {
                 "one line per state change, not one per retry: \(worker.stderrSoFar)")
         worker.signal(SIGTERM)
         #expect(try await worker.wait(timeout: 10).exitedZero)
-        #expect(try h.hash("cart:{OOM}")["MILK"]?.hasPrefix("3|") == true)
+        #expect(try h.hash("cart:{OOM}")["MILK"]?.hasPrefix("!3|") == true, "3 units, alerted")
         #expect(try h.xlen(Streams.deadLetter) == 0, "retries under OOM must not count as deliveries")
     }
 

@@ -36,7 +36,8 @@ struct SurveyScenarioTests {
 
         // The cart line now holds both adds; added_at stays the first add's time.
         let line = try h.redis.command("HGET", "cart:{C1}", "MILK").optionalString
-        #expect(line?.hasPrefix("3|") == true, "cart line: \(line ?? "nil")")
+        // "!": the line raised an alert (analytics count it if it is then removed).
+        #expect(line?.hasPrefix("!3|") == true, "cart line: \(line ?? "nil")")
         let cart = try #require(try parseJSON(try await h.cli(["cart", "C1", "--json"]).stdout) as? [String: Any])
         let lines = try #require(cart["lines"] as? [[String: Any]])
         #expect(lines.count == 1)
@@ -134,7 +135,7 @@ struct SurveyScenarioTests {
         #expect(alerts.first?["trigger_id"] == late)
         #expect(alerts.first?["quantity"] == "3")
         #expect(alerts.first?["added_at"] == "2026-11-20T10:00:00.000Z")
-        #expect(try h.redis.command("HGET", "cart:{C4}", "MILK").optionalString?.hasPrefix("4|") == true)
+        #expect(try h.redis.command("HGET", "cart:{C4}", "MILK").optionalString?.hasPrefix("!4|") == true)
     }
 
     @Test func cancelledOrderIsSkippedAndTheOlderOrderMatches() async throws {

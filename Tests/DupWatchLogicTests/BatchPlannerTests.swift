@@ -227,9 +227,10 @@ struct BatchPlannerTests {
         #expect(alert.match == .cart(addedAt: t0))
         #expect(alert.quantity == 1)
         #expect(alert.triggerID == eid(5 * hour).description)
-        #expect(plan.states["C1"]?.cart["MILK"] == CartLine(sku: "MILK", quantity: 2, addedAt: t0))
+        // The line is marked as alerted (analytics: whether it is removed later).
+        #expect(plan.states["C1"]?.cart["MILK"] == CartLine(sku: "MILK", quantity: 2, addedAt: t0, alerted: true))
         #expect(plan.states["C1"]?.lastCartEventAt == t0 + 5 * hour)
-        #expect(hsets(plan, of: keys.cart("C1")) == [["_p": String(t0 + 5 * hour), "MILK": "2|\(t0)|"]])
+        #expect(hsets(plan, of: keys.cart("C1")) == [["_p": String(t0 + 5 * hour), "MILK": "!2|\(t0)|"]])
     }
 
     @Test func loadedStateIsTheStartingPoint() {
@@ -337,6 +338,47 @@ struct BatchPlannerTests {
     @Test func noProgressForAStreamWithoutEntries() {
         let (_, plan) = run([cartAdd("C1", "MILK", at: eid(0))])
         #expect(Array(processed(plan).keys) == [keys.cartStream])
+    }
+
+    @Test func withStatsTheBatchAddsItsFiguresToTheHourAndDayInTheSameCommit() {
+        let settings = StatsSettings(retention: .seconds(3600), skusPerDay: 10)
+        let planner = BatchPlanner(rules: DuplicateRules(), keys: keys, limits: StoreLimits(), stats: settings)
+        let batch = planner.parse([
+            orderPlaced("C1", "O-1", #"[{"sku":"MILK","qty":2}]"#, at: eid(0)),
+            orderPlaced("C1", "O-2", #"[{"sku":"MILK","qty":1}]"#, at: eid(1)),
+            statusChange("C1", "O-2", "cancelled", at: eid(2)),
+        ])
+        let plan = planner.plan(batch, states: [:], detectedAt: detectedAt)
+        let hourKey = keys.statsBucket(.hour, StatsPeriod.hour.number(of: t0))
+        let dayKey = keys.statsBucket(.day, StatsPeriod.day.number(of: t0))
+        let skuKey = keys.statsSKUs(day: StatsPeriod.day.number(of: t0))
+        #expect(hourKey == "stats:hour:2026-11-20T10")
+        #expect(dayKey == "stats:day:2026-11-20")
+        let bucket: (String) -> [CommitCommand] = { key in
+            [.hincrby(key: key, field: "events", by: 3), .hincrby(key: key, field: "alerts_order_order", by: 1),
+             .hincrby(key: key, field: "orders_placed", by: 2), .hincrby(key: key, field: "orders_flagged", by: 1),
+             .hincrby(key: key, field: "orders_cancelled", by: 1), .hincrby(key: key, field: "cancelled_flagged", by: 1),
+             .pexpire(key: key, after: .seconds(3600))]
+        }
+        let expected = bucket(hourKey) + bucket(dayKey)
+            + [.zincrby(key: skuKey, member: "MILK", by: 1), .ztrim(key: skuKey, keep: 10), .pexpire(key: skuKey, after: .seconds(3600))]
+        #expect(commands(plan).filter { $0.keys.allSatisfy { $0.hasPrefix("stats:") } } == expected)
+        // The flag that made the cancellation count is stored with the order.
+        #expect(hsets(plan, of: keys.order("C1", "O-2")).first?["flagged"] == "1")
+        #expect(hsets(plan, of: keys.order("C1", "O-1")).first?["flagged"] == nil)
+    }
+
+    @Test func withoutStatsNothingIsCounted() {
+        let (_, plan) = run([orderPlaced("C1", "O-1", #"[{"sku":"MILK","qty":2}]"#, at: eid(0))])
+        #expect(!commands(plan).contains { $0.keys.contains { $0.hasPrefix("stats:") } })
+    }
+
+    @Test func partitionStatsKeysShareThePartitionSlot() {
+        let partition = KeySchema(partitionTag: "p3")
+        #expect(partition.statsBucket(.day, 0) == "stats:{p3}:day:1970-01-01")
+        #expect(partition.statsSKUs(day: 0) == "stats:{p3}:skus:1970-01-01")
+        #expect(HashSlot(key: partition.statsBucket(.hour, 5)) == HashSlot(key: partition.cartStream))
+        #expect(HashSlot(key: keys.feedbackStats(.day, 0)) == HashSlot(key: keys.feedbackStream))
     }
 
     @Test func emptyBatchPlansNothing() {

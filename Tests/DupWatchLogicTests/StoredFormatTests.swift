@@ -21,10 +21,18 @@ struct CartLineFormatTests {
             CartLine(sku: "MILK", quantity: 1_000_000, addedAt: 0, title: nil),
             CartLine(sku: "X|Y", quantity: 7, addedAt: 42, title: "a|b||c|"),
             CartLine(sku: "É", quantity: 1, addedAt: 253_402_300_799_999, title: "Crème brûlée ×2"),
+            CartLine(sku: "TEA", quantity: 3, addedAt: 9, title: "!a", alerted: true),
+            CartLine(sku: "TEA", quantity: 3, addedAt: 9, title: nil, alerted: true),
         ]
         for line in lines {
             #expect(CartLineFormat.decode(sku: line.sku, CartLineFormat.encode(line)) == line)
         }
+    }
+
+    @Test func anAlertedLineIsMarkedByALeadingBang() {
+        #expect(CartLineFormat.encode(CartLine(sku: "S", quantity: 2, addedAt: 5, title: "t", alerted: true)) == "!2|5|t")
+        #expect(CartLineFormat.decode(sku: "S", "2|5|!t")?.alerted == false)
+        #expect(CartLineFormat.decode(sku: "S", "!!2|5|t") == nil)
     }
 
     @Test func decodeTakesTheSkuFromTheFieldName() {
@@ -73,6 +81,16 @@ struct StoredOrderFormatTests {
         #expect(f["ts"] == "1795426200000")
         #expect(f["status"] == "shipped")
         #expect(f["items"] == "MILK\t2\tOrganic Milk 1L\nEGGS\t12")
+    }
+
+    @Test func aFlaggedOrderCarriesFlaggedAndAnUnflaggedOneNoField() {
+        var flagged = order
+        flagged.flagged = true
+        let fields = StoredOrderFormat.fields(of: flagged)
+        #expect(fields.map(\.0) == ["ts", "status", "items", "flagged"])
+        #expect(StoredOrderFormat.decode(orderID: "O-1001", Dictionary(fields, uniquingKeysWith: { a, _ in a })) == flagged)
+        let plain = Dictionary(StoredOrderFormat.fields(of: order), uniquingKeysWith: { a, _ in a })
+        #expect(StoredOrderFormat.decode(orderID: "O-1001", plain)?.flagged == false)
     }
 
     @Test func itemsTextEscapesTheTitleOnly() {
