@@ -87,11 +87,69 @@ start_throwaway_redis() {
     redis-server "$ROOT/redis.conf" --port "$port" --dir "$dir" --daemonize yes --pidfile "$dir/redis.pid" \
         --aclfile "" --logfile "$dir/redis.log" "$@" >/dev/null ||
         die "could not start redis-server on port $port (see $dir/redis.log); is redis-server installed? scripts/install-deps.sh installs it"
-    # shellcheck disable=SC2064 # expand now: the trap must remove this run's dir
-    trap "kill \"\$(cat '$dir/redis.pid' 2>/dev/null)\" 2>/dev/null || true; rm -rf '$dir'" EXIT
+    on_exit "kill \"\$(cat '$dir/redis.pid' 2>/dev/null)\" 2>/dev/null || true; rm -rf '$dir'"
     for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
     THROWAWAY_PORT=$port
     THROWAWAY_URL="redis://127.0.0.1:$port"
+}
+
+# Runs COMMAND when the calling script exits, before what was registered earlier (an earlier
+# call, or start_throwaway_redis's trap): the last thing started is the first stopped.
+on_exit() {
+    local command="$1" previous="" registered
+    registered="$(trap -p EXIT)"
+    if [[ -n "$registered" ]]; then
+        eval "set -- $registered"
+        previous="$3"
+    fi
+    # shellcheck disable=SC2064 # expand now: the trap runs these very commands
+    trap "$command${previous:+; $previous}" EXIT
+}
+
+# A throwaway Redis Cluster of MASTERS masters with REPLICAS replicas each, from the project's
+# redis.conf (AOF everysec) plus cluster mode, on free ports in its own temp dir, stopped and
+# removed when the calling script exits. Waits until every node reports cluster_state:ok and
+# every replica is in sync. Sets THROWAWAY_CLUSTER_SEEDS (every node's URL, comma-separated,
+# for --redis-url) and THROWAWAY_CLUSTER_MASTERS (the masters' ports).
+start_throwaway_cluster() {
+    local masters="$1" replicas="$2" dir port bus ok synced
+    local ports=()
+    dir=$(mktemp -d)
+    on_exit "for p in '$dir'/*/redis.pid; do kill \"\$(cat \"\$p\" 2>/dev/null)\" 2>/dev/null || true; done; rm -rf '$dir'"
+    for _ in $(seq $((masters * (1 + replicas)))); do
+        port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+        bus=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+        mkdir -p "$dir/$port"
+        redis-server "$ROOT/redis.conf" --port "$port" --dir "$dir/$port" --daemonize yes \
+            --pidfile "$dir/$port/redis.pid" --logfile "$dir/$port/redis.log" --aclfile "" \
+            --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 2000 \
+            --cluster-port "$bus" >/dev/null ||
+            die "could not start redis-server on port $port (see $dir/$port/redis.log)"
+        ports+=("$port")
+    done
+    for port in "${ports[@]}"; do
+        for _ in $(seq 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    done
+    # shellcheck disable=SC2046 # one argument per node
+    redis-cli --cluster create $(printf '127.0.0.1:%s ' "${ports[@]}") --cluster-replicas "$replicas" --cluster-yes >/dev/null ||
+        die "redis-cli --cluster create failed (node logs in $dir/*/redis.log)"
+    for _ in $(seq 300); do
+        ok=0; synced=0
+        for port in "${ports[@]}"; do
+            redis-cli -p "$port" cluster info 2>/dev/null | grep -q 'cluster_state:ok' && ok=$((ok + 1))
+            redis-cli -p "$port" info replication 2>/dev/null | grep -q 'master_link_status:up' && synced=$((synced + 1))
+        done
+        ((ok == ${#ports[@]} && synced == masters * replicas)) && break
+        sleep 0.1
+    done
+    ((ok == ${#ports[@]} && synced == masters * replicas)) ||
+        die "the cluster did not come up within 30 s ($ok of ${#ports[@]} nodes ok, $synced of $((masters * replicas)) replicas in sync)"
+    THROWAWAY_CLUSTER_SEEDS=$(printf 'redis://127.0.0.1:%s,' "${ports[@]}")
+    THROWAWAY_CLUSTER_SEEDS=${THROWAWAY_CLUSTER_SEEDS%,}
+    THROWAWAY_CLUSTER_MASTERS=()
+    for port in "${ports[@]}"; do
+        if redis-cli -p "$port" info replication | grep -q '^role:master'; then THROWAWAY_CLUSTER_MASTERS+=("$port"); fi
+    done
 }
 
 # Prints the path of the jemalloc shared library (Debian's libjemalloc2, which redis-server

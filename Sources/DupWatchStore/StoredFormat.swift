@@ -50,18 +50,22 @@ public enum StoredOrderFormat {
     }
 
     public static func itemsText(_ lines: [OrderLine]) -> String {
-        var out = ""
+        // Built as bytes and made a String once, rather than grown append by append: every
+        // order an import or a worker stores goes through here.
+        var out: [UInt8] = []
+        out.reserveCapacity(lines.reduce(0) { $0 + $1.sku.utf8.count + ($1.title?.utf8.count ?? 0) + 12 })
         for (index, line) in lines.enumerated() {
-            if index > 0 { out += "\n" }
-            out += line.sku
-            out += "\t"
-            out += String(line.quantity)
+            if index > 0 { out.append(0x0A) }
+            out.append(contentsOf: line.sku.utf8)
+            out.append(0x09)
+            // A quantity is at most 7 digits: a small string, no allocation.
+            out.append(contentsOf: String(line.quantity).utf8)
             if let title = line.title {
-                out += "\t"
-                out += escape(title)
+                out.append(0x09)
+                TitleEscaping.append(title, to: &out)
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Nil unless every line is `sku<TAB>qty[<TAB>title]` with a valid sku and quantity.
@@ -93,48 +97,10 @@ public enum StoredOrderFormat {
               (1...1_000_000).contains(quantity) else { return nil }
         var title: String?
         if qtyEnd < row.count {
-            guard let text = unescape(Substring(String(decoding: row[(qtyEnd + 1)...], as: UTF8.self))) else { return nil }
+            guard let text = TitleEscaping.decode(UnsafeRawBufferPointer(rebasing: row[(qtyEnd + 1)...])) else { return nil }
             title = text
         }
         return OrderLine(sku: String(decoding: row[..<skuEnd], as: UTF8.self), quantity: Int(quantity), title: title)
-    }
-
-    private static func escape(_ title: String) -> String {
-        guard title.utf8.contains(where: { $0 == 0x5C || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) else { return title }
-        var out = ""
-        for scalar in title.unicodeScalars {
-            switch scalar {
-            case "\\": out += "\\\\"
-            case "\t": out += "\\t"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
-
-    private static func unescape(_ text: Substring) -> String? {
-        guard text.contains("\\") else { return String(text) }
-        var out = ""
-        var escaped = false
-        for scalar in text.unicodeScalars {
-            if escaped {
-                switch scalar {
-                case "\\": out += "\\"
-                case "t": out += "\t"
-                case "n": out += "\n"
-                case "r": out += "\r"
-                default: return nil
-                }
-                escaped = false
-            } else if scalar == "\\" {
-                escaped = true
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return escaped ? nil : out
     }
 
     /// Reads an order hash field by field, in whatever order the reply lists them: the one

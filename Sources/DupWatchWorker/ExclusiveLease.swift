@@ -36,6 +36,12 @@ public struct ExclusiveLease: Sendable {
         try lease.isHeld(according: replies)
     }
 
+    /// Renews it outside a commit (WATCH, GET, then PEXPIRE in MULTI/EXEC, as an idle worker
+    /// does); false when another holder has it now.
+    public func renew(on connection: RedisConnection) throws -> Bool {
+        try lease.renew(on: connection)
+    }
+
     /// Hands the lease over (a worker may take it at once).
     public func release(on connection: RedisConnection) throws {
         try lease.release(on: connection)

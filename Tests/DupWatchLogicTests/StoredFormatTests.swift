@@ -1,6 +1,7 @@
 import Testing
 import DupWatchCore
 import DupWatchStore
+import TestSupport
 
 @Suite("Cart line format")
 struct CartLineFormatTests {
@@ -96,6 +97,31 @@ struct StoredOrderFormatTests {
         let text = StoredOrderFormat.itemsText([OrderLine(sku: #"a"b\c"#, quantity: 1, title: "tab\there\nnew\\line\r")])
         #expect(text == #"a"b\c"# + "\t1\t" + #"tab\there\nnew\\line\r"#)
         #expect(StoredOrderFormat.decodeItems(text) == [OrderLine(sku: #"a"b\c"#, quantity: 1, title: "tab\there\nnew\\line\r")])
+    }
+
+    /// Titles made of the escaped characters next to each other, at the ends and beside
+    /// multi-byte characters, and random ones, read back exactly; the text is the documented one.
+    @Test func titleEscapesRoundTripByteForByte() {
+        let titles = ["\\", "\\\\", "\t", "\\n", "\\\n", "a\\tb", "É\\\tü\n€", "\r\n", "end\\", "\\start", "ß\t", "\u{1F600}\\"]
+        for title in titles {
+            let lines = [OrderLine(sku: "A", quantity: 1, title: title), OrderLine(sku: "B", quantity: 2, title: title + "x")]
+            #expect(StoredOrderFormat.decodeItems(StoredOrderFormat.itemsText(lines)) == lines, "\(title.debugDescription)")
+        }
+        #expect(StoredOrderFormat.itemsText([OrderLine(sku: "A", quantity: 7, title: "\\n\n")]) == "A\t7\t" + #"\\n\n"#)
+        var random = SeededRandom(seed: 18)
+        let pieces = ["\\", "\t", "\n", "\r", "n", "t", "é", "€", " ", "|", "\u{1F600}"]
+        for _ in 0..<500 {
+            let title = String((0..<random.int(12)).map { _ in random.pick(pieces) }.joined())
+            let line = OrderLine(sku: "S", quantity: 1 + random.int(1_000_000), title: title.isEmpty ? nil : title)
+            #expect(StoredOrderFormat.decodeItems(StoredOrderFormat.itemsText([line])) == [line], "\(title.debugDescription)")
+        }
+    }
+
+    @Test func onlyTheFourEscapesAreRead() {
+        #expect(StoredOrderFormat.decodeItems("A\t1\t" + #"\\\t\n\r"#) == [OrderLine(sku: "A", quantity: 1, title: "\\\t\n\r")])
+        for bad in [#"\x"#, #"ok\"#, #"\\\"#, #"\"#, #"\N"#, #"\0"#, "\\\u{E9}"] {
+            #expect(StoredOrderFormat.decodeItems("A\t1\t" + bad) == nil, "\(bad.debugDescription)")
+        }
     }
 
     @Test func itemsInTheRetiredJSONFormAreNotAnOrder() {
