@@ -207,6 +207,20 @@ struct ImportTests {
         try await h.drain()
         let alerts = try h.alerts()
         #expect(alerts.count == 1 && alerts.first?["order_id"] == "489434" && alerts.first?["customer_id"] == "13085", "\(alerts)")
+
+        // Today, as a new user tries it: an order pushed without ts (its entry's time) names the
+        // real order still standing, and the day's report counts it (the import counted nothing).
+        _ = try h.xadd(Streams.orderPlaced, [("order_id", "O-TODAY"), ("customer_id", "13085"),
+                                              ("items", itemsJSON([("22041", 2, nil)]))])
+        try await h.drain()
+        let today = try h.alerts().last
+        #expect(today?["trigger_id"] == "O-TODAY" && today?["order_id"] == "489434" && today?["order_date"] == "2009-12-01T07:45:00.000Z",
+                "\(String(describing: today))")
+        let report = try await h.cli(["report", "--since", "1d", "--json"])
+        let body = try #require(try parseJSON(report.stdout) as? [String: Any])
+        let totals = try #require(body["totals"] as? [String: Int])
+        #expect(totals["orders_placed"] == 1 && totals["orders_flagged"] == 1 && totals["alerts"] == 1, "\(totals)")
+        #expect((body["top_skus"] as? [[String: Any]])?.first?["sku"] as? String == "22041")
     }
 
     @Test func aCancellationReachesAnEarlierOrderOffTheLastNList() async throws {
