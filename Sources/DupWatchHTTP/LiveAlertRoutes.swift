@@ -103,15 +103,13 @@ struct LiveAlertRoutes {
         }
     }
 
-    /// HINCRBY of the action's counter in the hour and day buckets of `now` (wall clock: when
-    /// the customer answered), each kept `retention`.
+    /// HINCRBY of the action's counter in the hour of `now` (wall clock: when the customer
+    /// answered), kept `retention`.
     static func countFeedback(action: String, at now: Int64, keys: KeySchema, retention: Duration) -> [RedisCommand] {
         guard let counter = StatsCounter.feedback(action: action) else { return [] }
-        return StatsPeriod.allCases.flatMap { period -> [RedisCommand] in
-            let key = keys.feedbackStats(period, period.number(of: now))
-            let count = CommitCommand.hincrby(key: key, field: counter.field, by: 1).encoded
-            return retention > .zero ? [count, CommitCommand.pexpire(key: key, after: retention).encoded] : [count]
-        }
+        let key = keys.feedbackStatsHour(StatsPeriod.hour.number(of: now))
+        let count = CommitCommand.hincrby(key: key, field: counter.field, by: 1).encoded
+        return retention > .zero ? [count, CommitCommand.pexpire(key: key, after: retention).encoded] : [count]
     }
 
     /// `{"customer_id": ..., "action": ...}` as the feedback entry's fields, and the action.

@@ -21,7 +21,7 @@ public struct ServerSettings: Sendable {
     /// As the worker's --repeat-count: checks' alerts carry `repeat_count`.
     public var repeatCount = false
     public var live = AlertHub.Settings()
-    /// How long each hour and day of feedback counts is kept (as the worker's --stats-retention).
+    /// How long each hour of feedback counts is kept (as the worker's --stats-retention).
     public var statsRetention = StatsSettings.defaultRetention
 
     public init() {}

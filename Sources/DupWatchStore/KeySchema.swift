@@ -77,10 +77,10 @@ public struct KeySchema: Sendable, Equatable {
     /// worker commits them in the MULTI that holds the effects they count.
     private var statsPart: String { partitionTag.map { "\(prefix)stats:{\($0)}:" } ?? "\(prefix)stats:" }
 
-    /// Hash: the figures of one UTC hour or day of event time (`stats:day:2026-12-07`), one
-    /// field per `StatsCounter`.
-    public func statsBucket(_ period: StatsPeriod, _ number: Int64) -> String {
-        "\(statsPart)\(period.rawValue):\(period.name(of: number))"
+    /// Hash: the figures of one UTC hour of event time (`stats:hour:2026-12-07T14`), one field
+    /// per `StatsCounter`. Days are the sums of their hours (`StatsReader`).
+    public func statsHour(_ number: Int64) -> String {
+        "\(statsPart)hour:\(StatsPeriod.hour.name(of: number))"
     }
 
     /// Sorted set: the SKUs of one UTC day's alerts, scored by how many alerts named them.
@@ -88,10 +88,10 @@ public struct KeySchema: Sendable, Equatable {
         "\(statsPart)skus:\(StatsPeriod.day.name(of: number))"
     }
 
-    /// Hash: the feedback outcomes of one UTC hour or day (`StatsCounter.feedback*` fields), in
-    /// the feedback stream's slot, so that the server writes the count with the entry.
-    public func feedbackStats(_ period: StatsPeriod, _ number: Int64) -> String {
-        "\(prefix)stats:feedback:{\(feedbackStream)}:\(period.rawValue):\(period.name(of: number))"
+    /// Hash: the feedback outcomes of one UTC hour (`StatsCounter.feedback*` fields), in the
+    /// feedback stream's slot, so that the server writes the count with the entry.
+    public func feedbackStatsHour(_ number: Int64) -> String {
+        "\(prefix)stats:feedback:{\(feedbackStream)}:hour:\(StatsPeriod.hour.name(of: number))"
     }
 
     // MARK: Worker coordination

@@ -2,7 +2,8 @@ public import DupWatchCore
 public import RedisClient
 
 /// Reads the analytics of a time range from every partition of a deployment (one pipeline per
-/// partition) and sums them into a `StatsReport`. Read-only.
+/// partition) and sums them into a `StatsReport`: the hours of the range, summed into days when
+/// the report is by day. Read-only.
 public struct StatsReader: Sendable {
     /// Days the top-SKU list is merged from at most (a long range reads the last ones).
     public static let maxRankingDays = 90
@@ -24,6 +25,9 @@ public struct StatsReader: Sendable {
         let first = period.number(of: since)
         let last = max(first, period.number(of: max(since, until - 1)))
         let numbers = Array(first...last)
+        // The hours of those periods, and the series point each one adds to.
+        let hours = Array(StatsPeriod.hour.number(of: period.start(of: first))...StatsPeriod.hour.number(of: period.start(of: last + 1) - 1))
+        let point = hours.map { Int(period.number(of: StatsPeriod.hour.start(of: $0)) - first) }
         let firstDay = StatsPeriod.day.number(of: period.start(of: first))
         let lastDay = StatsPeriod.day.number(of: period.start(of: last + 1) - 1)
         let days = Array(max(firstDay, lastDay - Int64(Self.maxRankingDays) + 1)...lastDay)
@@ -31,22 +35,22 @@ public struct StatsReader: Sendable {
         var series = numbers.map { StatsReport.Point(start: period.name(of: $0), counts: StatsCounts()) }
         var skuCounts: [String: Int64] = [:]
         for keys in partitions {
-            let commands = numbers.map { RedisCommand("HGETALL", keys.statsBucket(period, $0)) }
+            let commands = hours.map { RedisCommand("HGETALL", keys.statsHour($0)) }
                 + days.map { RedisCommand("ZRANGE", keys.statsSKUs(day: $0), "0", "-1", "WITHSCORES") }
             let replies = try connection(keys).pipeline(commands)
-            for index in numbers.indices {
-                series[index].counts.add(try Self.counts(replies[index]))
+            for index in hours.indices {
+                series[point[index]].counts.add(try Self.counts(replies[index]))
             }
-            for reply in replies[numbers.count...] {
+            for reply in replies[hours.count...] {
                 let flat = try reply.throwIfError().array
                 for pair in stride(from: 0, to: flat.count - 1, by: 2) {
                     skuCounts[try flat[pair].string, default: 0] += Int64(Double(try flat[pair + 1].string) ?? 0)
                 }
             }
         }
-        let feedback = try sharedConnection().pipeline(numbers.map { RedisCommand("HGETALL", shared.feedbackStats(period, $0)) })
-        for index in numbers.indices {
-            series[index].counts.add(try Self.counts(feedback[index]))
+        let feedback = try sharedConnection().pipeline(hours.map { RedisCommand("HGETALL", shared.feedbackStatsHour($0)) })
+        for index in hours.indices {
+            series[point[index]].counts.add(try Self.counts(feedback[index]))
         }
 
         var totals = StatsCounts()

@@ -1,6 +1,6 @@
 /// How the worker keeps its analytics (`StatsTally`, `BatchCommit.writeStats`).
 public struct StatsSettings: Sendable, Equatable {
-    /// Wall-clock TTL of each hour and day bucket, refreshed by each write: memory stays
+    /// Wall-clock TTL of each hour bucket, refreshed by each write: memory stays
     /// bounded to about this many days of buckets. Zero keeps them forever.
     public var retention: Duration
     /// SKUs kept in a day's ranking (the highest counts); the reports show the top 100.

@@ -11,7 +11,7 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Show the duplicate analytics: events, alerts, orders, cancellations, outcomes, top SKUs.",
         discussion: """
-            The workers count, in each commit, per UTC hour and day of event time. --since and \
+            The workers count, in each commit, per UTC hour of event time (a day is the sum of its hours). --since and \
             --until take a date (2026-12-01), a time (2026-12-01T10:00:00Z or epoch ms) or a span \
             back from now (7d, 36h). The default is the last 7 days.
             """)

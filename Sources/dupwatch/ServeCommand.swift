@@ -67,7 +67,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var noise: NoiseOptions
 
-    @Option(help: Settings.help("How long each hour and day of feedback counts is kept, as the worker's analytics (0 = forever).",
+    @Option(help: Settings.help("How long each hour of feedback counts is kept, as the worker's analytics (0 = forever).",
                                 "stats-retention", default: "90d"))
     var statsRetention: Duration?
 

@@ -80,7 +80,7 @@ struct WorkerCommand: AsyncParsableCommand {
         "stats", default: "on"))
     var stats: Bool?
 
-    @Option(help: Settings.help("How long each hour and day of analytics is kept (wall clock, refreshed by each write; 0 = forever).",
+    @Option(help: Settings.help("How long each hour of analytics is kept (wall clock, refreshed by each write; 0 = forever).",
                                 "stats-retention", default: "90d"))
     var statsRetention: Duration?
 

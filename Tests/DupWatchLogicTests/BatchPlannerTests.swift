@@ -340,7 +340,7 @@ struct BatchPlannerTests {
         #expect(Array(processed(plan).keys) == [keys.cartStream])
     }
 
-    @Test func withStatsTheBatchAddsItsFiguresToTheHourAndDayInTheSameCommit() {
+    @Test func withStatsTheBatchAddsItsFiguresToItsHourInTheSameCommit() {
         let settings = StatsSettings(retention: .seconds(3600), skusPerDay: 10)
         let planner = BatchPlanner(rules: DuplicateRules(), keys: keys, limits: StoreLimits(), stats: settings)
         let batch = planner.parse([
@@ -349,19 +349,16 @@ struct BatchPlannerTests {
             statusChange("C1", "O-2", "cancelled", at: eid(2)),
         ])
         let plan = planner.plan(batch, states: [:], detectedAt: detectedAt)
-        let hourKey = keys.statsBucket(.hour, StatsPeriod.hour.number(of: t0))
-        let dayKey = keys.statsBucket(.day, StatsPeriod.day.number(of: t0))
+        let hourKey = keys.statsHour(StatsPeriod.hour.number(of: t0))
         let skuKey = keys.statsSKUs(day: StatsPeriod.day.number(of: t0))
         #expect(hourKey == "stats:hour:2026-11-20T10")
-        #expect(dayKey == "stats:day:2026-11-20")
-        let bucket: (String) -> [CommitCommand] = { key in
-            [.hincrby(key: key, field: "events", by: 3), .hincrby(key: key, field: "alerts_order_order", by: 1),
-             .hincrby(key: key, field: "orders_placed", by: 2), .hincrby(key: key, field: "orders_flagged", by: 1),
-             .hincrby(key: key, field: "orders_cancelled", by: 1), .hincrby(key: key, field: "cancelled_flagged", by: 1),
-             .pexpire(key: key, after: .seconds(3600))]
-        }
-        let expected = bucket(hourKey) + bucket(dayKey)
-            + [.zincrby(key: skuKey, member: "MILK", by: 1), .ztrim(key: skuKey, keep: 10), .pexpire(key: skuKey, after: .seconds(3600))]
+        #expect(skuKey == "stats:skus:2026-11-20")
+        let expected: [CommitCommand] = [
+            .hincrby(key: hourKey, field: "events", by: 3), .hincrby(key: hourKey, field: "alerts_order_order", by: 1),
+            .hincrby(key: hourKey, field: "orders_placed", by: 2), .hincrby(key: hourKey, field: "orders_flagged", by: 1),
+            .hincrby(key: hourKey, field: "orders_cancelled", by: 1), .hincrby(key: hourKey, field: "cancelled_flagged", by: 1),
+            .pexpire(key: hourKey, after: .seconds(3600)),
+            .zincrby(key: skuKey, member: "MILK", by: 1), .ztrim(key: skuKey, keep: 10), .pexpire(key: skuKey, after: .seconds(3600))]
         #expect(commands(plan).filter { $0.keys.allSatisfy { $0.hasPrefix("stats:") } } == expected)
         // The flag that made the cancellation count is stored with the order.
         #expect(hsets(plan, of: keys.order("C1", "O-2")).first?["flagged"] == "1")
@@ -375,10 +372,10 @@ struct BatchPlannerTests {
 
     @Test func partitionStatsKeysShareThePartitionSlot() {
         let partition = KeySchema(partitionTag: "p3")
-        #expect(partition.statsBucket(.day, 0) == "stats:{p3}:day:1970-01-01")
+        #expect(partition.statsHour(0) == "stats:{p3}:hour:1970-01-01T00")
         #expect(partition.statsSKUs(day: 0) == "stats:{p3}:skus:1970-01-01")
-        #expect(HashSlot(key: partition.statsBucket(.hour, 5)) == HashSlot(key: partition.cartStream))
-        #expect(HashSlot(key: keys.feedbackStats(.day, 0)) == HashSlot(key: keys.feedbackStream))
+        #expect(HashSlot(key: partition.statsHour(5)) == HashSlot(key: partition.cartStream))
+        #expect(HashSlot(key: keys.feedbackStatsHour(0)) == HashSlot(key: keys.feedbackStream))
     }
 
     @Test func emptyBatchPlansNothing() {

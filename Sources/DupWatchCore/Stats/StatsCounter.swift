@@ -1,5 +1,5 @@
 /// The figures kept per hour and per day, each a field of a stats bucket hash
-/// (`KeySchema.statsBucket`). The raw value indexes `StatsCounts`.
+/// (`KeySchema.statsHour`). The raw value indexes `StatsCounts`.
 public enum StatsCounter: Int, CaseIterable, Sendable, Hashable {
     /// Events that took effect (re-sent ids and dead letters not counted).
     case events

@@ -10,8 +10,9 @@ public struct StatsRange: Sendable, Equatable {
     public static let defaultSpan: Int64 = 7 * 86_400_000
     /// Ranges up to this long are shown by hour unless told otherwise.
     public static let hourlyUpTo: Int64 = 2 * 86_400_000
-    /// Most periods one report reads (per partition): 90 days by hour is 2,160.
-    public static let maxPeriods: Int64 = 5_000
+    /// Most hours one report reads per partition (a day is read as its 24 hours): about 416
+    /// days, more than the default retention of 90.
+    public static let maxHours: Int64 = 10_000
 
     public init(since: Int64, until: Int64, period: StatsPeriod) {
         self.since = since
@@ -38,9 +39,11 @@ public struct StatsRange: Sendable, Equatable {
         } else {
             granularity = end - start <= hourlyUpTo ? .hour : .day
         }
-        let periods = granularity.number(of: end - 1) - granularity.number(of: start) + 1
-        guard periods <= maxPeriods else {
-            throw Rejection("bad_range", "the range holds \(periods) \(granularity.rawValue)s; at most \(maxPeriods) are read at once (shorten it, or report by day)")
+        let first = granularity.start(of: granularity.number(of: start))
+        let last = granularity.start(of: granularity.number(of: end - 1) + 1)
+        let hours = (last - first) / StatsPeriod.hour.milliseconds
+        guard hours <= maxHours else {
+            throw Rejection("bad_range", "the range holds \(hours) hours; at most \(maxHours) (about 416 days) are read at once: shorten it")
         }
         return StatsRange(since: start, until: end, period: granularity)
     }

@@ -1,7 +1,7 @@
 /// What one batch adds to the analytics: counts per event-time hour and the alerted SKUs per
 /// day, folded from each event's outcome. Pure, so the worker can commit it with the batch's
 /// effects (exactly once) and tests can check it without Redis. Day figures are the sums of
-/// their hours (`days`).
+/// their hours.
 public struct StatsTally: Sendable, Equatable {
     /// Counts by hour number (`StatsPeriod.hour`).
     public private(set) var hours: [Int64: StatsCounts] = [:]
@@ -11,15 +11,6 @@ public struct StatsTally: Sendable, Equatable {
     public init() {}
 
     public var isEmpty: Bool { hours.isEmpty && skus.isEmpty }
-
-    /// Counts by day number.
-    public var days: [Int64: StatsCounts] {
-        var out: [Int64: StatsCounts] = [:]
-        for (hour, counts) in hours {
-            out[StatsPeriod.day.number(of: StatsPeriod.hour.start(of: hour)), default: StatsCounts()].add(counts)
-        }
-        return out
-    }
 
     public mutating func add(_ counter: StatsCounter, at time: Int64, by amount: Int64 = 1) {
         hours[StatsPeriod.hour.number(of: time), default: StatsCounts()][counter] += amount
