@@ -20,19 +20,15 @@ public struct EvaluationFigures: Sendable, Equatable {
     }
 
     /// How many flagged orders were later cancelled: flagged∧cancelled / flagged.
-    public var precision: Double? { Self.ratio(flaggedCancelled, flagged) }
+    public var precision: Double? { Ratio.of(flaggedCancelled, flagged) }
     /// How many cancelled orders had been flagged: flagged∧cancelled / cancelled.
-    public var recall: Double? { Self.ratio(flaggedCancelled, cancelled) }
+    public var recall: Double? { Ratio.of(flaggedCancelled, cancelled) }
     /// How many orders are cancelled at all: cancelled / orders, the precision of flagging at random.
-    public var baseRate: Double? { Self.ratio(cancelled, orders) }
+    public var baseRate: Double? { Ratio.of(cancelled, orders) }
     /// precision / base rate: how many times likelier a flagged order is to be cancelled than any order.
     public var lift: Double? {
         guard let precision, let baseRate, baseRate > 0 else { return nil }
         return precision / baseRate
-    }
-
-    static func ratio(_ part: Int, _ whole: Int) -> Double? {
-        whole > 0 ? Double(part) / Double(whole) : nil
     }
 }
 

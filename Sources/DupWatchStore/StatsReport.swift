@@ -39,21 +39,17 @@ public struct StatsReport: Sendable, Equatable, Encodable {
 
     /// Of the orders cancelled in the range, the share that had been flagged at placement.
     public var flaggedShareOfCancelled: Double? {
-        Self.share(totals[.cancelledFlagged], of: totals[.ordersCancelled])
+        Ratio.of(totals[.cancelledFlagged], totals[.ordersCancelled])
     }
 
     /// Of the cart events that raised an alert, the share whose line then left the cart.
     public var removedShareOfCartFlagged: Double? {
-        Self.share(totals[.cartFlaggedRemoved], of: totals[.cartFlagged])
+        Ratio.of(totals[.cartFlaggedRemoved], totals[.cartFlagged])
     }
 
     /// Of the orders placed, the share flagged.
     public var flaggedShareOfOrders: Double? {
-        Self.share(totals[.ordersFlagged], of: totals[.ordersPlaced])
-    }
-
-    static func share(_ part: Int64, of whole: Int64) -> Double? {
-        whole > 0 ? Double(part) / Double(whole) : nil
+        Ratio.of(totals[.ordersFlagged], totals[.ordersPlaced])
     }
 
     public func encode(to encoder: any Encoder) throws {
